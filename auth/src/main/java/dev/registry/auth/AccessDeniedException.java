@@ -1,0 +1,35 @@
+package dev.registry.auth;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A refused request: either authentication is needed ({@link #challenge()} holds the
+ * {@code WWW-Authenticate} value, status 401) or the authenticated caller lacks a right (403).
+ */
+public class AccessDeniedException extends Exception {
+    private final String challenge;
+    private final List<Access> required;
+
+    public AccessDeniedException(String message, String challenge, List<Access> required) {
+        super(message, null, false, false);
+        this.challenge = challenge;
+        this.required = List.copyOf(required);
+    }
+
+    /** The {@code WWW-Authenticate} challenge for a 401, or {@code null} for a 403. */
+    public String challenge() {
+        return challenge;
+    }
+
+    public List<Access> required() {
+        return required;
+    }
+
+    /** Details for the error body, as distribution sends them. */
+    public List<Map<String, String>> detail() {
+        return required.stream()
+                .map(a -> Map.of("Type", a.type(), "Name", a.name(), "Action", a.action()))
+                .toList();
+    }
+}

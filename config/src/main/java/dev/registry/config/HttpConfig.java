@@ -1,0 +1,27 @@
+package dev.registry.config;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code http.*}: where the server listens and how it names itself to clients.
+ *
+ * @param bindHost host part of {@code http.addr}; empty means every interface (default {@code ""})
+ * @param port port part of {@code http.addr} (default {@code 5000})
+ * @param host {@code http.host}: external base URL such as {@code https://registry.example:5000}
+ *             used to build absolute {@code Location} headers; empty when not set
+ * @param secret {@code http.secret}; empty when not set
+ * @param relativeUrls {@code http.relativeurls}: answer with relative {@code Location} headers
+ * @param prefix {@code http.prefix}: path prefix the API is served under, normalised to start and
+ *               end with {@code /} (default {@code /})
+ * @param headers {@code http.headers}: extra headers added to every response
+ */
+public record HttpConfig(
+        String bindHost,
+        int port,
+        String host,
+        String secret,
+        boolean relativeUrls,
+        String prefix,
+        Map<String, List<String>> headers) {
+}

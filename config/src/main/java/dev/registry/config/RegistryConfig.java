@@ -1,0 +1,16 @@
+package dev.registry.config;
+
+/**
+ * The whole, validated configuration of one registry process.
+ *
+ * <p>Loaded by {@link ConfigLoader} from a YAML file in CNCF Distribution's {@code config.yml}
+ * key tree, with {@code REGISTRY_*} environment overrides applied on top. Every field is
+ * non-null once loaded; defaults match {@code registry:2}.
+ */
+public record RegistryConfig(
+        String version,
+        LogConfig log,
+        HttpConfig http,
+        StorageConfig storage,
+        CatalogConfig catalog) {
+}

@@ -1,0 +1,96 @@
+package dev.registry.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.math.BigInteger;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Reads typed values out of the YAML tree. Scalars are accepted whether YAML typed them or they
+ * arrived as text from an environment variable, so {@code true} and {@code "true"} bind alike.
+ * A missing key and an explicit null both mean "use the default", as in registry:2.
+ */
+final class Values {
+    private Values() {
+    }
+
+    static boolean isAbsent(JsonNode node) {
+        return node == null || node.isMissingNode() || node.isNull();
+    }
+
+    /** The child of a section; a section given as null (a key with nothing under it) has none. */
+    static JsonNode field(JsonNode section, String name) {
+        return section == null || !section.isObject() ? null : section.get(name);
+    }
+
+    /** Checks that a section is a mapping, so that reading its children means something. */
+    static JsonNode section(ConfigKey key, JsonNode node) {
+        if (!isAbsent(node) && !node.isObject()) {
+            throw key.invalid(node, "give a mapping of keys under " + key.path() + ", or leave it out");
+        }
+        return node;
+    }
+
+    static Optional<String> string(ConfigKey key, JsonNode node) {
+        if (isAbsent(node)) {
+            return Optional.empty();
+        }
+        if (!node.isValueNode()) {
+            throw key.invalid(node, "give a single value");
+        }
+        return Optional.of(node.asText());
+    }
+
+    static boolean bool(ConfigKey key, JsonNode node, boolean defaultValue) {
+        Optional<String> text = string(key, node);
+        if (text.isEmpty()) {
+            return defaultValue;
+        }
+        // YAML 1.1 spellings too: registry:2's YAML library reads them as booleans.
+        return switch (text.get().trim().toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "on" -> true;
+            case "false", "no", "off" -> false;
+            default -> throw key.invalid(node, "give true or false");
+        };
+    }
+
+    static int positiveInt(ConfigKey key, JsonNode node, int defaultValue) {
+        Optional<String> text = string(key, node);
+        if (text.isEmpty()) {
+            return defaultValue;
+        }
+        String fix = "give a whole number from 1 to " + Integer.MAX_VALUE;
+        if (node.isNumber() && !node.isIntegralNumber()) {
+            throw key.invalid(node, fix);
+        }
+        BigInteger value;
+        try {
+            value = new BigInteger(text.get().trim());
+        } catch (NumberFormatException e) {
+            throw key.invalid(node, fix);
+        }
+        if (value.signum() <= 0 || value.bitLength() > 31) {
+            throw key.invalid(node, fix);
+        }
+        return value.intValue();
+    }
+
+    static Duration positiveDuration(ConfigKey key, JsonNode node, Duration defaultValue) {
+        Optional<String> text = string(key, node);
+        if (text.isEmpty()) {
+            return defaultValue;
+        }
+        String fix = "give a positive Go duration such as '168h', '1h30m', '10m' or '30s'";
+        Duration value;
+        try {
+            value = GoDuration.parse(text.get().trim());
+        } catch (IllegalArgumentException e) {
+            throw key.invalid(node, fix);
+        }
+        if (value.isNegative() || value.isZero()) {
+            throw key.invalid(node, fix);
+        }
+        return value;
+    }
+}

@@ -1,0 +1,67 @@
+package dev.registry.server;
+
+import ch.qos.logback.classic.Level;
+import dev.registry.config.ConfigException;
+import dev.registry.config.ConfigLoader;
+import dev.registry.config.RegistryConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Command line: {@code serve [config.yml]} runs the registry (with no file: filesystem storage
+ * under {@code ./data}, listening on {@code :5000}).
+ */
+public final class Main {
+    private static final Logger log = LoggerFactory.getLogger("dev.registry");
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        String command = args.length == 0 ? "serve" : args[0];
+        switch (command) {
+            case "serve" -> System.exit(serve(args.length > 1 ? Optional.of(Path.of(args[1])) : Optional.empty()));
+            case "-h", "--help", "help" -> {
+                log.info("usage: java -jar registry-server.jar serve [config.yml]");
+                System.exit(0);
+            }
+            default -> {
+                log.error("unknown command '{}': use 'serve [config.yml]'.", command);
+                System.exit(2);
+            }
+        }
+    }
+
+    private static int serve(Optional<Path> configFile) {
+        RegistryServer server;
+        try {
+            RegistryConfig config = ConfigLoader.load(configFile, System.getenv());
+            setLogLevel(config.log().level());
+            server = RegistryServer.start(config);
+        } catch (ConfigException e) {
+            log.error(e.getMessage());
+            return 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 1;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            log.info("shutting down");
+            server.close();
+        }, "shutdown"));
+        try {
+            server.awaitClose();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    private static void setLogLevel(String level) {
+        ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
+        root.setLevel(Level.toLevel(level, Level.INFO));
+    }
+}

@@ -1,0 +1,197 @@
+package dev.registry.server;
+
+import dev.registry.auth.AccessController;
+import dev.registry.auth.OpenAccessController;
+import dev.registry.config.ConfigException;
+import dev.registry.config.FilesystemConfig;
+import dev.registry.config.RegistryConfig;
+import dev.registry.config.UploadPurgingConfig;
+import dev.registry.server.api.ApiDispatcher;
+import dev.registry.server.http.HttpChannelHandler;
+import dev.registry.storage.Registry;
+import dev.registry.storage.driver.StorageDriver;
+import dev.registry.storage.driver.filesystem.FilesystemDriver;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
+import io.netty.handler.stream.ChunkedWriteHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A running registry: the storage services, the Netty HTTP server in front of them, and the
+ * background upload purge.
+ */
+public final class RegistryServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RegistryServer.class);
+
+    private final RegistryConfig config;
+    private final Registry registry;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final ExecutorService requestThreads = Executors.newVirtualThreadPerTaskExecutor();
+    private final ScheduledExecutorService maintenance;
+    private Channel serverChannel;
+
+    private RegistryServer(RegistryConfig config, StorageDriver driver) {
+        this.config = config;
+        this.registry = new Registry(driver, config.storage().deleteEnabled(), Clock.systemUTC());
+        boolean epoll = Epoll.isAvailable();
+        this.boss = epoll ? new EpollEventLoopGroup(1) : new NioEventLoopGroup(1);
+        this.workers = epoll ? new EpollEventLoopGroup() : new NioEventLoopGroup();
+        this.maintenance = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "registry-maintenance");
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    /** Opens storage, binds the listening socket and starts serving; fails with a {@link ConfigException} naming the setting at fault. */
+    public static RegistryServer start(RegistryConfig config) throws InterruptedException {
+        RegistryServer server = new RegistryServer(config, openStorage(config));
+        try {
+            server.bind();
+        } catch (RuntimeException | InterruptedException e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
+    private static StorageDriver openStorage(RegistryConfig config) {
+        if (config.storage().driver() instanceof FilesystemConfig filesystem) {
+            Path root = filesystem.rootDirectory();
+            try {
+                FilesystemDriver driver = new FilesystemDriver(root);
+                Path probe = Files.createTempFile(driver.root(), ".write-probe-", "");
+                Files.delete(probe);
+                return driver;
+            } catch (AccessDeniedException e) {
+                throw new ConfigException("storage.filesystem.rootdirectory (REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY) '" + root
+                        + "' is not writable: give a directory this process may write, or fix its permissions.");
+            } catch (IOException e) {
+                throw new ConfigException("storage.filesystem.rootdirectory (REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY) '" + root
+                        + "' cannot be used (" + e.getMessage() + "): give a writable directory.");
+            }
+        }
+        throw new ConfigException("storage: the '" + config.storage().driver().name() + "' driver is not available in this build.");
+    }
+
+    private void bind() throws InterruptedException {
+        AccessController access = new OpenAccessController();
+        ApiDispatcher dispatcher = new ApiDispatcher(registry, access, config.storage().readOnly(), config.http().host(),
+                config.http().relativeUrls(), config.http().prefix(), config.catalog().maxEntries());
+        boolean accessLog = !config.log().accessLogDisabled();
+        Class<? extends ServerChannel> channelType = Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(channelType)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel channel) {
+                        channel.pipeline()
+                                .addLast("codec", new HttpServerCodec(8192, 64 * 1024, 1024 * 1024))
+                                .addLast("continue", new HttpServerExpectContinueHandler())
+                                .addLast("chunked", new ChunkedWriteHandler())
+                                .addLast("api", new HttpChannelHandler(dispatcher, requestThreads, config.http().prefix(),
+                                        config.http().headers(), accessLog));
+                    }
+                });
+        String host = config.http().bindHost();
+        InetSocketAddress address = host == null || host.isEmpty()
+                ? new InetSocketAddress(config.http().port())
+                : new InetSocketAddress(host, config.http().port());
+        try {
+            serverChannel = bootstrap.bind(address).sync().channel();
+        } catch (Exception e) {
+            if (e instanceof BindException || e.getCause() instanceof BindException
+                    || String.valueOf(e.getMessage()).contains("Address already in use")) {
+                throw new ConfigException("http.addr (REGISTRY_HTTP_ADDR): " + describe(address)
+                        + " is already in use: stop the other server or choose another address.");
+            }
+            throw new ConfigException("http.addr (REGISTRY_HTTP_ADDR): cannot listen on " + describe(address) + " (" + e.getMessage()
+                    + "): choose an address of this machine and a free port.");
+        }
+        schedulePurge(config.storage().uploadPurging());
+        log.info("registry listening on {} (http, {} transport)", describe((InetSocketAddress) serverChannel.localAddress()),
+                Epoll.isAvailable() ? "epoll" : "nio");
+        log.info("storage: {} at {}; delete {}; read-only {}; access log {}", config.storage().driver().name(),
+                config.storage().driver() instanceof FilesystemConfig fs ? fs.rootDirectory() : "-",
+                config.storage().deleteEnabled() ? "enabled" : "disabled", config.storage().readOnly() ? "on" : "off",
+                accessLog ? "on" : "off");
+    }
+
+    private void schedulePurge(UploadPurgingConfig purging) {
+        if (!purging.enabled()) {
+            log.info("upload purging disabled");
+            return;
+        }
+        long interval = Math.max(1, purging.interval().toMillis());
+        maintenance.scheduleWithFixedDelay(() -> {
+            try {
+                int purged = registry.uploads().purge(purging.age(), purging.dryRun());
+                if (purged > 0) {
+                    log.info("upload purge {} {} upload(s) older than {}", purging.dryRun() ? "found" : "removed", purged, purging.age());
+                }
+            } catch (IOException | RuntimeException e) {
+                log.warn("upload purge failed: {}", e.toString());
+            }
+        }, interval, interval, TimeUnit.MILLISECONDS);
+        log.info("upload purging every {} for uploads older than {}{}", purging.interval(), purging.age(),
+                purging.dryRun() ? " (dry run)" : "");
+    }
+
+    private static String describe(InetSocketAddress address) {
+        return (address.getAddress() == null ? address.getHostString() : address.getAddress().getHostAddress()) + ":" + address.getPort();
+    }
+
+    /** The port actually bound (useful with port 0). */
+    public int port() {
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    public Registry registry() {
+        return registry;
+    }
+
+    /** Blocks until the server channel closes. */
+    public void awaitClose() throws InterruptedException {
+        serverChannel.closeFuture().sync();
+    }
+
+    @Override
+    public void close() {
+        if (serverChannel != null) {
+            serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        maintenance.shutdownNow();
+        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+        workers.shutdownGracefully(0, 5, TimeUnit.SECONDS);
+        requestThreads.shutdown();
+    }
+}

@@ -1,0 +1,167 @@
+package dev.registry.server.api;
+
+import dev.registry.auth.Access;
+import dev.registry.auth.AccessController;
+import dev.registry.auth.AccessDeniedException;
+import dev.registry.server.http.ApiRequest;
+import dev.registry.server.http.ApiResponse;
+import dev.registry.server.http.RequestHandler;
+import dev.registry.server.http.Route;
+import dev.registry.storage.Digest;
+import dev.registry.storage.ErrorCode;
+import dev.registry.storage.Registry;
+import dev.registry.storage.RegistryException;
+import dev.registry.storage.RepositoryName;
+import io.netty.handler.codec.http.HttpMethod;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * Routes each API request to its endpoint after validating the name and checking access, and
+ * turns every refusal into the spec's error response.
+ */
+public final class ApiDispatcher implements RequestHandler {
+    private static final Logger log = LoggerFactory.getLogger(ApiDispatcher.class);
+    private static final byte[] EMPTY_OBJECT = "{}".getBytes(StandardCharsets.UTF_8);
+
+    private final AccessController access;
+    private final boolean readOnly;
+    private final BlobEndpoints blobs;
+    private final UploadEndpoints uploads;
+    private final ManifestEndpoints manifests;
+    private final ListingEndpoints listings;
+    private final ReferrersEndpoint referrers;
+
+    /**
+     * @param registry the storage-side services
+     * @param access who may do what
+     * @param readOnly {@code storage.maintenance.readonly.enabled}: refuse every write
+     * @param host {@code http.host}, or empty
+     * @param relativeUrls {@code http.relativeurls}
+     * @param prefix {@code http.prefix}
+     * @param catalogMaxEntries {@code catalog.maxentries}
+     */
+    public ApiDispatcher(Registry registry, AccessController access, boolean readOnly, String host, boolean relativeUrls,
+                         String prefix, int catalogMaxEntries) {
+        Locations locations = new Locations(host, relativeUrls, prefix);
+        this.access = access;
+        this.readOnly = readOnly;
+        this.blobs = new BlobEndpoints(registry);
+        this.uploads = new UploadEndpoints(registry, locations);
+        this.manifests = new ManifestEndpoints(registry, locations);
+        this.listings = new ListingEndpoints(registry, locations, catalogMaxEntries);
+        this.referrers = new ReferrersEndpoint(registry);
+    }
+
+    @Override
+    public ApiResponse handle(ApiRequest request) {
+        try {
+            return dispatch(request);
+        } catch (RegistryException e) {
+            return Errors.of(e);
+        } catch (AccessDeniedException e) {
+            return denied(e);
+        } catch (IOException e) {
+            if (request.body() != null && !request.body().isEnded()) {
+                log.debug("{} {} ended early: {}", request.method(), request.uri(), e.toString());
+                return Errors.of(400, ErrorCode.BLOB_UPLOAD_INVALID.name(), "request body incomplete: " + e.getMessage(), null);
+            }
+            log.error("storage failure for {} {}", request.method(), request.uri(), e);
+            return Errors.of(500, ErrorCode.UNKNOWN.name(), "storage error", null);
+        }
+    }
+
+    private ApiResponse dispatch(ApiRequest request) throws IOException, AccessDeniedException {
+        Route route = request.route();
+        HttpMethod method = request.method();
+        if (route.kind() == Route.Kind.NOT_FOUND) {
+            return Errors.of(404, "NOT_FOUND", "no such API endpoint", null);
+        }
+        if (!allowed(route.kind(), method)) {
+            return Errors.of(ErrorCode.UNSUPPORTED, "method " + method + " is not allowed here");
+        }
+        String name = route.name();
+        if (name != null) {
+            RepositoryName.validate(name);
+        }
+        boolean write = !(method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD));
+        authorize(request, required(route, method, request));
+        if (write && readOnly) {
+            throw new RegistryException(ErrorCode.UNSUPPORTED, "the registry is in read-only mode (storage.maintenance.readonly)");
+        }
+        return switch (route.kind()) {
+            case BASE -> ApiResponse.of(200).body(EMPTY_OBJECT, "application/json");
+            case CATALOG -> listings.catalog(request);
+            case TAGS -> listings.tags(request, name);
+            case MANIFEST -> switch (method.name()) {
+                case "PUT" -> manifests.put(request, name, route.reference());
+                case "DELETE" -> manifests.delete(name, route.reference());
+                default -> manifests.get(request, name, route.reference());
+            };
+            case BLOB -> {
+                Digest digest = Digest.parse(route.reference());
+                yield method.equals(HttpMethod.DELETE) ? blobs.delete(name, digest) : blobs.get(request, name, digest);
+            }
+            case UPLOAD_START -> uploads.start(request, name);
+            case UPLOAD -> switch (method.name()) {
+                case "PATCH" -> uploads.patch(request, name, route.reference());
+                case "PUT" -> uploads.put(request, name, route.reference());
+                case "DELETE" -> uploads.cancel(name, route.reference());
+                default -> uploads.status(request, name, route.reference());
+            };
+            case REFERRERS -> referrers.get(request, name, Digest.parse(route.reference()));
+            case NOT_FOUND -> throw new IllegalStateException("unreachable");
+        };
+    }
+
+    private static boolean allowed(Route.Kind kind, HttpMethod method) {
+        String m = method.name();
+        return switch (kind) {
+            case BASE, CATALOG, TAGS, REFERRERS -> m.equals("GET") || m.equals("HEAD");
+            case MANIFEST -> m.equals("GET") || m.equals("HEAD") || m.equals("PUT") || m.equals("DELETE");
+            case BLOB -> m.equals("GET") || m.equals("HEAD") || m.equals("DELETE");
+            case UPLOAD_START -> m.equals("POST");
+            case UPLOAD -> m.equals("GET") || m.equals("PATCH") || m.equals("PUT") || m.equals("DELETE");
+            case NOT_FOUND -> false;
+        };
+    }
+
+    /** The rights a request needs, as distribution asks for them. */
+    private static List<Access> required(Route route, HttpMethod method, ApiRequest request) {
+        String name = route.name();
+        return switch (route.kind()) {
+            case BASE, NOT_FOUND -> List.of();
+            case CATALOG -> List.of(Access.catalog());
+            case TAGS, REFERRERS -> List.of(Access.pull(name));
+            case MANIFEST, BLOB -> switch (method.name()) {
+                case "PUT" -> List.of(Access.pull(name), Access.push(name));
+                case "DELETE" -> List.of(Access.delete(name));
+                default -> List.of(Access.pull(name));
+            };
+            case UPLOAD_START -> {
+                String from = request.query("from");
+                if (request.query("mount") != null && from != null && RepositoryName.isValid(from)) {
+                    yield List.of(Access.pull(name), Access.push(name), Access.pull(from));
+                }
+                yield List.of(Access.pull(name), Access.push(name));
+            }
+            case UPLOAD -> List.of(Access.pull(name), Access.push(name));
+        };
+    }
+
+    private void authorize(ApiRequest request, List<Access> required) throws AccessDeniedException {
+        request.user(access.authorize(request.header("Authorization"), required).name());
+    }
+
+    private static ApiResponse denied(AccessDeniedException e) {
+        if (e.challenge() != null) {
+            return Errors.of(401, ErrorCode.UNAUTHORIZED.name(), e.getMessage(), e.detail())
+                    .header("WWW-Authenticate", e.challenge());
+        }
+        return Errors.of(403, ErrorCode.DENIED.name(), e.getMessage(), e.detail());
+    }
+}

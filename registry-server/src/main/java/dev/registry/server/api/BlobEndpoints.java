@@ -1,0 +1,105 @@
+package dev.registry.server.api;
+
+import dev.registry.server.http.ApiRequest;
+import dev.registry.server.http.ApiResponse;
+import dev.registry.storage.BlobInfo;
+import dev.registry.storage.Digest;
+import dev.registry.storage.ErrorCode;
+import dev.registry.storage.Registry;
+import dev.registry.storage.RegistryException;
+
+import java.io.IOException;
+
+/** {@code GET}, {@code HEAD} and {@code DELETE /v2/<name>/blobs/<digest>}. */
+final class BlobEndpoints {
+    private final Registry registry;
+
+    BlobEndpoints(Registry registry) {
+        this.registry = registry;
+    }
+
+    ApiResponse get(ApiRequest request, String name, Digest digest) throws IOException {
+        BlobInfo blob = registry.blobs().stat(name, digest)
+                .orElseThrow(() -> new RegistryException(ErrorCode.BLOB_UNKNOWN, "blob unknown to registry",
+                        java.util.Map.of("digest", digest.toString())));
+        String etag = "\"" + digest + "\"";
+        ByteRange range = ByteRange.parse(request.header("Range"), blob.size());
+        if (range == ByteRange.UNSATISFIABLE) {
+            return Errors.of(ErrorCode.RANGE_INVALID, "requested range not satisfiable")
+                    .header("Content-Range", "bytes */" + blob.size());
+        }
+        if (range == null && etag.equals(request.header("If-None-Match"))) {
+            return ApiResponse.of(304).header("ETag", etag).header("Docker-Content-Digest", digest.toString());
+        }
+        long start = range == null ? 0 : range.start();
+        long length = range == null ? blob.size() : range.length();
+        ApiResponse response = ApiResponse.of(range == null ? 200 : 206)
+                .header("Docker-Content-Digest", digest.toString())
+                .header("Content-Type", "application/octet-stream")
+                .header("ETag", etag)
+                .header("Accept-Ranges", "bytes")
+                .header("Cache-Control", "max-age=31536000");
+        if (range != null) {
+            response.header("Content-Range", "bytes " + range.start() + "-" + (range.start() + range.length() - 1) + "/" + blob.size());
+        }
+        if (request.isHead()) {
+            return response.headersOnly(length);
+        }
+        return response.stream(registry.blobs().open(digest, start), start, length);
+    }
+
+    ApiResponse delete(String name, Digest digest) throws IOException {
+        if (!registry.deleteEnabled()) {
+            throw new RegistryException(ErrorCode.UNSUPPORTED, "deletes are disabled (storage.delete.enabled)");
+        }
+        if (!registry.blobs().unlink(name, digest)) {
+            throw new RegistryException(ErrorCode.BLOB_UNKNOWN, "blob unknown to registry",
+                    java.util.Map.of("digest", digest.toString()));
+        }
+        return ApiResponse.of(202).header("Docker-Content-Digest", digest.toString());
+    }
+
+    /** One satisfiable byte range of a blob, from a {@code Range: bytes=...} header. */
+    record ByteRange(long start, long length) {
+        static final ByteRange UNSATISFIABLE = new ByteRange(-1, -1);
+
+        /**
+         * @return the range, {@code null} to serve the whole blob (no header, or one we ignore
+         *         as RFC 9110 allows: malformed or multi-range), or {@link #UNSATISFIABLE}
+         */
+        static ByteRange parse(String header, long size) {
+            if (header == null || !header.startsWith("bytes=") || header.indexOf(',') >= 0) {
+                return null;
+            }
+            String spec = header.substring(6).trim();
+            int dash = spec.indexOf('-');
+            if (dash < 0) {
+                return null;
+            }
+            try {
+                String first = spec.substring(0, dash).trim();
+                String last = spec.substring(dash + 1).trim();
+                if (first.isEmpty()) {
+                    long suffix = Long.parseLong(last);
+                    if (suffix <= 0 || size == 0) {
+                        return UNSATISFIABLE;
+                    }
+                    long length = Math.min(suffix, size);
+                    return new ByteRange(size - length, length);
+                }
+                long start = Long.parseLong(first);
+                long end = last.isEmpty() ? size - 1 : Long.parseLong(last);
+                if (start < 0 || end < start) {
+                    return null;
+                }
+                if (start >= size) {
+                    return UNSATISFIABLE;
+                }
+                end = Math.min(end, size - 1);
+                return new ByteRange(start, end - start + 1);
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+    }
+}

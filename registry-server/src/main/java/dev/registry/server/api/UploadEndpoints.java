@@ -1,0 +1,170 @@
+package dev.registry.server.api;
+
+import dev.registry.server.http.ApiRequest;
+import dev.registry.server.http.ApiResponse;
+import dev.registry.storage.BlobInfo;
+import dev.registry.storage.ChunkRange;
+import dev.registry.storage.Digest;
+import dev.registry.storage.ErrorCode;
+import dev.registry.storage.Registry;
+import dev.registry.storage.RegistryException;
+import dev.registry.storage.RepositoryName;
+import dev.registry.storage.UploadRangeException;
+import dev.registry.storage.UploadSession;
+
+import java.io.IOException;
+import java.util.Optional;
+
+/**
+ * Blob uploads: {@code POST /v2/<name>/blobs/uploads/} (new session, monolithic push with
+ * {@code ?digest=}, or cross-repository mount), and {@code GET}, {@code PATCH}, {@code PUT},
+ * {@code DELETE} on a session.
+ */
+final class UploadEndpoints {
+    private final Registry registry;
+    private final Locations locations;
+
+    UploadEndpoints(Registry registry, Locations locations) {
+        this.registry = registry;
+        this.locations = locations;
+    }
+
+    ApiResponse start(ApiRequest request, String name) throws IOException {
+        String mount = request.query("mount");
+        String from = request.query("from");
+        if (mount != null && from != null) {
+            Digest digest = Digest.parse(mount);
+            RepositoryName.validate(from);
+            Optional<BlobInfo> mounted = registry.blobs().mount(from, name, digest);
+            if (mounted.isPresent()) {
+                return created(request, name, digest);
+            }
+        }
+        String digestParameter = request.query("digest");
+        if (digestParameter != null) {
+            Digest digest = Digest.parse(digestParameter);
+            UploadSession session = registry.uploads().start(name);
+            try {
+                registry.uploads().complete(name, session.uuid(), digest, request.body(), ChunkRange.ofLength(contentLength(request)));
+            } catch (RegistryException | IOException e) {
+                cancelQuietly(name, session.uuid());
+                throw e;
+            }
+            return created(request, name, digest);
+        }
+        UploadSession session = registry.uploads().start(name);
+        return accepted(request, session, 202);
+    }
+
+    ApiResponse status(ApiRequest request, String name, String uuid) throws IOException {
+        return accepted(request, registry.uploads().status(name, uuid), 204);
+    }
+
+    ApiResponse patch(ApiRequest request, String name, String uuid) throws IOException {
+        try {
+            UploadSession session = registry.uploads().append(name, uuid, request.body(), chunkRange(request));
+            return accepted(request, session, 202);
+        } catch (UploadRangeException e) {
+            return rangeError(request, name, uuid, e);
+        }
+    }
+
+    ApiResponse put(ApiRequest request, String name, String uuid) throws IOException {
+        String digestParameter = request.query("digest");
+        if (digestParameter == null) {
+            throw new RegistryException(ErrorCode.DIGEST_INVALID, "the digest query parameter is required to finish an upload");
+        }
+        Digest digest = Digest.parse(digestParameter);
+        try {
+            registry.uploads().complete(name, uuid, digest, request.body(), chunkRange(request));
+        } catch (UploadRangeException e) {
+            return rangeError(request, name, uuid, e);
+        }
+        return created(request, name, digest);
+    }
+
+    ApiResponse cancel(String name, String uuid) throws IOException {
+        registry.uploads().cancel(name, uuid);
+        return ApiResponse.of(204);
+    }
+
+    private ApiResponse rangeError(ApiRequest request, String name, String uuid, UploadRangeException e) {
+        return Errors.of(e)
+                .header("Location", locations.url(request, "v2/" + name + "/blobs/uploads/" + uuid))
+                .header("Range", range(e.offset()))
+                .header("Docker-Upload-UUID", uuid);
+    }
+
+    private ApiResponse created(ApiRequest request, String name, Digest digest) {
+        return ApiResponse.of(201)
+                .header("Location", locations.url(request, "v2/" + name + "/blobs/" + digest))
+                .header("Docker-Content-Digest", digest.toString());
+    }
+
+    private ApiResponse accepted(ApiRequest request, UploadSession session, int status) {
+        return ApiResponse.of(status)
+                .header("Location", locations.url(request, "v2/" + session.repository() + "/blobs/uploads/" + session.uuid()))
+                .header("Range", range(session.offset()))
+                .header("Docker-Upload-UUID", session.uuid());
+    }
+
+    /** distribution's {@code Range} form: the inclusive range of bytes held, {@code 0-0} when empty. */
+    private static String range(long offset) {
+        return "0-" + Math.max(0, offset - 1);
+    }
+
+    /** The chunk the client declares with {@code Content-Range} ({@code start-end}) and {@code Content-Length}. */
+    private static ChunkRange chunkRange(ApiRequest request) {
+        long length = contentLength(request);
+        String contentRange = request.header("Content-Range");
+        if (contentRange == null || contentRange.isBlank()) {
+            return ChunkRange.ofLength(length);
+        }
+        String value = contentRange.trim();
+        if (value.startsWith("bytes ")) {
+            value = value.substring(6);
+        }
+        int slash = value.indexOf('/');
+        if (slash >= 0) {
+            value = value.substring(0, slash);
+        }
+        int dash = value.indexOf('-');
+        long start;
+        long end;
+        try {
+            start = Long.parseLong(value.substring(0, Math.max(dash, 0)));
+            end = Long.parseLong(value.substring(dash + 1));
+        } catch (NumberFormatException | IndexOutOfBoundsException e) {
+            throw new RegistryException(ErrorCode.BLOB_UPLOAD_INVALID, 416, "invalid Content-Range: " + contentRange, null);
+        }
+        if (start < 0 || end < start) {
+            throw new RegistryException(ErrorCode.BLOB_UPLOAD_INVALID, 416, "invalid Content-Range: " + contentRange, null);
+        }
+        long declared = end - start + 1;
+        if (length >= 0 && length != declared) {
+            throw new RegistryException(ErrorCode.SIZE_INVALID, 416,
+                    "Content-Length " + length + " does not match Content-Range " + contentRange, null);
+        }
+        return new ChunkRange(start, declared);
+    }
+
+    private static long contentLength(ApiRequest request) {
+        String header = request.header("Content-Length");
+        if (header == null) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(header.trim());
+        } catch (NumberFormatException e) {
+            throw new RegistryException(ErrorCode.SIZE_INVALID, "invalid Content-Length: " + header);
+        }
+    }
+
+    private void cancelQuietly(String name, String uuid) {
+        try {
+            registry.uploads().cancel(name, uuid);
+        } catch (RuntimeException | IOException ignored) {
+            // the upload is gone already or will be purged
+        }
+    }
+}

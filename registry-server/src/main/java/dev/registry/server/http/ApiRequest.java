@@ -1,0 +1,86 @@
+package dev.registry.server.http;
+
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.QueryStringDecoder;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One API request as the endpoints see it: method, route, query, headers and (for endpoints
+ * that take one) the streaming body.
+ */
+public final class ApiRequest {
+    private final HttpMethod method;
+    private final String uri;
+    private final Route route;
+    private final Map<String, List<String>> query;
+    private final HttpHeaders headers;
+    private final RequestBody body;
+    private final boolean secure;
+    private String user = "-";
+
+    public ApiRequest(HttpMethod method, String uri, String path, HttpHeaders headers, RequestBody body, boolean secure) {
+        this.method = method;
+        this.uri = uri;
+        this.route = Route.parse(path);
+        this.query = new QueryStringDecoder(uri).parameters();
+        this.headers = headers;
+        this.body = body;
+        this.secure = secure;
+    }
+
+    public HttpMethod method() {
+        return method;
+    }
+
+    public String uri() {
+        return uri;
+    }
+
+    public Route route() {
+        return route;
+    }
+
+    /** The first value of query parameter {@code name}, or {@code null}. */
+    public String query(String name) {
+        List<String> values = query.get(name);
+        return values == null || values.isEmpty() ? null : values.get(0);
+    }
+
+    public boolean hasQuery(String name) {
+        return query.containsKey(name);
+    }
+
+    public String header(CharSequence name) {
+        return headers.get(name);
+    }
+
+    public HttpHeaders headers() {
+        return headers;
+    }
+
+    /** The request body; only endpoints that accept one get a non-null body. */
+    public RequestBody body() {
+        return body;
+    }
+
+    /** Whether the request came over TLS. */
+    public boolean secure() {
+        return secure;
+    }
+
+    public boolean isHead() {
+        return HttpMethod.HEAD.equals(method);
+    }
+
+    /** Who made the request, for the access log. */
+    public String user() {
+        return user;
+    }
+
+    public void user(String user) {
+        this.user = user;
+    }
+}

@@ -1,0 +1,334 @@
+package dev.registry.server.http;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.DefaultFileRegion;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpChunkedInput;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.stream.ChunkedNioStream;
+import io.netty.util.ReferenceCountUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * One connection's HTTP/1.1 request loop. Parses each request on the event loop, hands it to a
+ * worker (storage calls block), streams the body to the worker with backpressure, and writes
+ * the response, zero-copy for file-backed blobs on plain connections.
+ *
+ * <p>Requests on a connection are answered strictly in order: after a request's last byte,
+ * reading stops until its response is written, and anything already decoded waits in a backlog.
+ */
+public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger accessLog = LoggerFactory.getLogger("dev.registry.access");
+    private static final Logger log = LoggerFactory.getLogger(HttpChannelHandler.class);
+    private static final int STREAM_CHUNK = 256 * 1024;
+
+    private final RequestHandler handler;
+    private final Executor workers;
+    private final String pathPrefix;
+    private final Map<String, java.util.List<String>> extraHeaders;
+    private final boolean accessLogEnabled;
+
+    private final ArrayDeque<Object> backlog = new ArrayDeque<>();
+    private ChannelHandlerContext ctx;
+    private boolean inFlight;
+    private boolean requestComplete;
+    private boolean bodyPaused;
+    private RequestBody body;
+
+    public HttpChannelHandler(RequestHandler handler, Executor workers, String pathPrefix,
+                              Map<String, java.util.List<String>> extraHeaders, boolean accessLogEnabled) {
+        this.handler = handler;
+        this.workers = workers;
+        this.pathPrefix = pathPrefix;
+        this.extraHeaders = extraHeaders;
+        this.accessLogEnabled = accessLogEnabled;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (inFlight && requestComplete) {
+            backlog.add(msg);
+            return;
+        }
+        process(msg);
+    }
+
+    private void process(Object msg) {
+        if (msg instanceof HttpRequest request) {
+            startRequest(request);
+        }
+        if (msg instanceof HttpContent content) {
+            if (body != null) {
+                body.offer(content);
+            }
+            if (content instanceof LastHttpContent) {
+                requestComplete = true;
+                updateAutoRead();
+            }
+        }
+        ReferenceCountUtil.release(msg);
+    }
+
+    private void startRequest(HttpRequest request) {
+        long started = System.nanoTime();
+        inFlight = true;
+        requestComplete = false;
+        if (request.decoderResult().isFailure()) {
+            body = null;
+            FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_REQUEST,
+                    Unpooled.wrappedBuffer("{\"errors\":[{\"code\":\"UNSUPPORTED\",\"message\":\"malformed HTTP request\"}]}"
+                            .getBytes(StandardCharsets.UTF_8)));
+            response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+            HttpUtil.setContentLength(response, response.content().readableBytes());
+            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+            return;
+        }
+        String uri = request.uri();
+        int queryStart = uri.indexOf('?');
+        String path = queryStart >= 0 ? uri.substring(0, queryStart) : uri;
+        if (!pathPrefix.equals("/")) {
+            path = path.startsWith(pathPrefix) ? path.substring(pathPrefix.length() - 1) : "/-";
+        }
+        boolean secure = ctx.pipeline().get(SslHandler.class) != null;
+        ApiRequest apiRequest = new ApiRequest(request.method(), uri, path, request.headers(), null, secure);
+        body = takesBody(request.method(), apiRequest.route().kind()) ? new RequestBody(new FlowControl()) : null;
+        ApiRequest withBody = body == null ? apiRequest
+                : new ApiRequest(request.method(), uri, path, request.headers(), body, secure);
+        boolean keepAlive = HttpUtil.isKeepAlive(request);
+        HttpMethod method = request.method();
+        RequestBody requestBody = body;
+        try {
+            workers.execute(() -> {
+                ApiResponse response;
+                try {
+                    response = handler.handle(withBody);
+                } catch (RuntimeException e) {
+                    log.error("unhandled failure for {} {}", method, uri, e);
+                    response = ApiResponse.of(500).body(
+                            "{\"errors\":[{\"code\":\"UNKNOWN\",\"message\":\"internal error\"}]}".getBytes(StandardCharsets.UTF_8),
+                            "application/json");
+                }
+                ApiResponse done = response;
+                ctx.executor().execute(() -> writeResponse(withBody, requestBody, done, keepAlive, started));
+            });
+        } catch (RejectedExecutionException shuttingDown) {
+            ctx.close();
+        }
+    }
+
+    private static boolean takesBody(HttpMethod method, Route.Kind kind) {
+        return switch (kind) {
+            case UPLOAD -> method.equals(HttpMethod.PATCH) || method.equals(HttpMethod.PUT);
+            case UPLOAD_START -> method.equals(HttpMethod.POST);
+            case MANIFEST -> method.equals(HttpMethod.PUT);
+            default -> false;
+        };
+    }
+
+    private void writeResponse(ApiRequest request, RequestBody requestBody, ApiResponse response, boolean keepAlive, long started) {
+        if (requestBody != null && !requestBody.isEnded()) {
+            // The client is still sending a body we will not read: finish this exchange by closing.
+            requestBody.discard();
+        }
+        boolean close = !keepAlive || !requestComplete || !ctx.channel().isActive();
+        HttpResponse head;
+        Object content = null;
+        long bytes;
+        if (response.stream() != null && !response.isHeadersOnly() && !request.isHead()) {
+            head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status());
+            head.headers().set(response.headers());
+            HttpUtil.setContentLength(head, response.streamLength());
+            bytes = response.streamLength();
+            ReadableByteChannel stream = response.stream();
+            if (stream instanceof FileChannel file && !request.secure()) {
+                content = new DefaultFileRegion(file, response.streamPosition(), response.streamLength());
+            } else {
+                content = new HttpChunkedInput(new ChunkedNioStream(new BoundedChannel(stream, response.streamLength()), STREAM_CHUNK));
+            }
+        } else {
+            closeQuietly(response.stream());
+            boolean head0 = response.isHeadersOnly() || request.isHead();
+            FullHttpResponse full = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(),
+                    head0 ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(response.body()));
+            full.headers().set(response.headers());
+            if (!full.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
+                HttpUtil.setContentLength(full, head0 ? 0 : response.body().length);
+            }
+            head = full;
+            bytes = head0 ? 0 : response.body().length;
+        }
+        head.headers().set("Docker-Distribution-API-Version", "registry/2.0");
+        extraHeaders.forEach((name, values) -> head.headers().set(name, values));
+        HttpUtil.setKeepAlive(head, !close);
+        ChannelFuture future;
+        if (content == null) {
+            future = ctx.writeAndFlush(head);
+        } else {
+            ctx.write(head);
+            if (content instanceof DefaultFileRegion) {
+                ctx.write(content);
+                future = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+            } else {
+                future = ctx.writeAndFlush(content);
+            }
+        }
+        int status = response.status().code();
+        future.addListener(f -> {
+            if (accessLogEnabled) {
+                accessLog.info("{} \"{} {}\" {} {} {}ms user={} ua=\"{}\"{}", ctx.channel().remoteAddress(), request.method(),
+                        request.uri(), status, bytes, (System.nanoTime() - started) / 1_000_000, request.user(),
+                        request.header(HttpHeaderNames.USER_AGENT), f.isSuccess() ? "" : " (send failed)");
+            }
+            if (close || !f.isSuccess()) {
+                ctx.close();
+            } else {
+                finishRequest();
+            }
+        });
+    }
+
+    /** The response went out: let the next request in, starting with any already decoded. */
+    private void finishRequest() {
+        inFlight = false;
+        body = null;
+        while (!backlog.isEmpty() && !(inFlight && requestComplete)) {
+            process(backlog.poll());
+        }
+        updateAutoRead();
+    }
+
+    private void updateAutoRead() {
+        boolean read = !bodyPaused && !(inFlight && requestComplete);
+        if (ctx.channel().config().isAutoRead() != read) {
+            ctx.channel().config().setAutoRead(read);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        if (body != null) {
+            body.fail();
+        }
+        Object pendingMessage;
+        while ((pendingMessage = backlog.poll()) != null) {
+            ReferenceCountUtil.release(pendingMessage);
+        }
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof IOException) {
+            log.debug("connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+        } else {
+            log.warn("connection {} failed", ctx.channel().remoteAddress(), cause);
+        }
+        if (body != null) {
+            body.fail();
+        }
+        ctx.close();
+    }
+
+    private static void closeQuietly(ReadableByteChannel channel) {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // nothing left to do with it
+            }
+        }
+    }
+
+    /** Stops and restarts socket reads for the request body's backpressure, on the event loop. */
+    private final class FlowControl implements RequestBody.FlowControl {
+        @Override
+        public void pause() {
+            ctx.executor().execute(() -> {
+                bodyPaused = true;
+                updateAutoRead();
+            });
+        }
+
+        @Override
+        public void resume() {
+            ctx.executor().execute(() -> {
+                bodyPaused = false;
+                updateAutoRead();
+            });
+        }
+    }
+
+    /** Reads at most {@code remaining} bytes of a channel, then reports its end. */
+    private static final class BoundedChannel implements ReadableByteChannel {
+        private final ReadableByteChannel delegate;
+        private long remaining;
+
+        BoundedChannel(ReadableByteChannel delegate, long remaining) {
+            this.delegate = delegate;
+            this.remaining = remaining;
+        }
+
+        @Override
+        public int read(ByteBuffer destination) throws IOException {
+            if (remaining <= 0) {
+                return -1;
+            }
+            int limit = destination.limit();
+            if (destination.remaining() > remaining) {
+                destination.limit(destination.position() + (int) remaining);
+            }
+            try {
+                int n = delegate.read(destination);
+                if (n > 0) {
+                    remaining -= n;
+                }
+                return n;
+            } finally {
+                destination.limit(limit);
+            }
+        }
+
+        @Override
+        public boolean isOpen() {
+            return delegate.isOpen();
+        }
+
+        @Override
+        public void close() throws IOException {
+            delegate.close();
+        }
+    }
+}

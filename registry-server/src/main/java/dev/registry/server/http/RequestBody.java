@@ -1,0 +1,217 @@
+package dev.registry.server.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.LastHttpContent;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ReadableByteChannel;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A request body as a blocking channel: the event loop offers the body's chunks as they arrive
+ * and a worker thread reads them. At most {@link #HIGH_WATER} bytes wait in memory; beyond that
+ * the connection stops reading from the socket until the worker catches up, so memory does not
+ * grow with the size of an upload.
+ */
+public final class RequestBody implements ReadableByteChannel {
+    static final long HIGH_WATER = 4L * 1024 * 1024;
+    static final long LOW_WATER = 1024 * 1024;
+    private static final long IDLE_TIMEOUT_SECONDS = 300;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition available = lock.newCondition();
+    private final ArrayDeque<ByteBuf> chunks = new ArrayDeque<>();
+    private final FlowControl flowControl;
+    private long pending;
+    private long received;
+    private boolean ended;
+    private boolean failed;
+    private boolean discarding;
+    private boolean paused;
+
+    /** How the body asks its connection to stop and resume reading from the socket. */
+    public interface FlowControl {
+        void pause();
+
+        void resume();
+    }
+
+    public RequestBody(FlowControl flowControl) {
+        this.flowControl = flowControl;
+    }
+
+    /** Called on the event loop with each chunk of the body, in order. */
+    void offer(HttpContent content) {
+        boolean pause = false;
+        lock.lock();
+        try {
+            ByteBuf buf = content.content();
+            if (discarding || failed) {
+                // nobody will read it
+            } else if (buf.isReadable()) {
+                chunks.add(buf.retain());
+                pending += buf.readableBytes();
+                received += buf.readableBytes();
+                if (pending > HIGH_WATER && !paused) {
+                    paused = true;
+                    pause = true;
+                }
+            }
+            if (content instanceof LastHttpContent) {
+                ended = true;
+            }
+            available.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        if (pause) {
+            flowControl.pause();
+        }
+    }
+
+    /** The connection closed before the body ended. */
+    void fail() {
+        lock.lock();
+        try {
+            failed = true;
+            releaseAll();
+            available.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether the whole body has arrived (it may not all have been read). */
+    public boolean isEnded() {
+        lock.lock();
+        try {
+            return ended;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Bytes received from the client so far. */
+    public long received() {
+        lock.lock();
+        try {
+            return received;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public int read(ByteBuffer destination) throws IOException {
+        boolean resume = false;
+        int copied = 0;
+        lock.lock();
+        try {
+            while (chunks.isEmpty() && !ended && !failed && !discarding) {
+                if (!available.await(IDLE_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                    failed = true;
+                    throw new IOException("request body stalled for " + IDLE_TIMEOUT_SECONDS + "s");
+                }
+            }
+            if (failed) {
+                throw new IOException("client closed the connection before the request body ended");
+            }
+            if (discarding) {
+                throw new ClosedChannelException();
+            }
+            while (destination.hasRemaining() && !chunks.isEmpty()) {
+                ByteBuf head = chunks.peek();
+                int n = Math.min(destination.remaining(), head.readableBytes());
+                int limit = destination.limit();
+                destination.limit(destination.position() + n);
+                head.readBytes(destination);
+                destination.limit(limit);
+                copied += n;
+                if (!head.isReadable()) {
+                    chunks.poll().release();
+                }
+            }
+            pending -= copied;
+            if (paused && pending < LOW_WATER) {
+                paused = false;
+                resume = true;
+            }
+            if (copied == 0 && chunks.isEmpty() && ended) {
+                return -1;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while reading the request body", e);
+        } finally {
+            lock.unlock();
+        }
+        if (resume) {
+            flowControl.resume();
+        }
+        return copied;
+    }
+
+    /** Reads the whole body into memory, refusing more than {@code limit} bytes. */
+    public byte[] readAll(int limit) throws IOException, BodyTooLargeException {
+        ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        int n;
+        while ((n = read(buffer)) >= 0) {
+            if (out.size() + n > limit) {
+                throw new BodyTooLargeException();
+            }
+            out.write(buffer.array(), 0, buffer.position());
+            buffer.clear();
+        }
+        return out.toByteArray();
+    }
+
+    /** The body exceeded what the endpoint accepts. */
+    public static final class BodyTooLargeException extends Exception {
+        public BodyTooLargeException() {
+            super("request body too large", null, false, false);
+        }
+    }
+
+    /** Drops whatever the handler did not read; later chunks are dropped as they arrive. */
+    void discard() {
+        boolean resume;
+        lock.lock();
+        try {
+            discarding = true;
+            releaseAll();
+            resume = paused;
+            paused = false;
+            available.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        if (resume) {
+            flowControl.resume();
+        }
+    }
+
+    private void releaseAll() {
+        ByteBuf buf;
+        while ((buf = chunks.poll()) != null) {
+            buf.release();
+        }
+        pending = 0;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return true;
+    }
+
+    @Override
+    public void close() {
+        // the body's lifetime is the request's; the connection handler discards what is left
+    }
+}

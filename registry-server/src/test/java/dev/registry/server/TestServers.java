@@ -1,0 +1,33 @@
+package dev.registry.server;
+
+import dev.registry.config.CatalogConfig;
+import dev.registry.config.FilesystemConfig;
+import dev.registry.config.HttpConfig;
+import dev.registry.config.LogConfig;
+import dev.registry.config.RegistryConfig;
+import dev.registry.config.StorageConfig;
+import dev.registry.config.UploadPurgingConfig;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/** In-process registries on an ephemeral loopback port, for tests of the HTTP layer. */
+final class TestServers {
+    private TestServers() {
+    }
+
+    static RegistryConfig config(Path root, boolean deleteEnabled, int catalogMaxEntries) {
+        return new RegistryConfig("0.1",
+                new LogConfig("info", true),
+                new HttpConfig("127.0.0.1", 0, "", "", false, "/", Map.of("X-Content-Type-Options", List.of("nosniff"))),
+                new StorageConfig(new FilesystemConfig(root), deleteEnabled,
+                        new UploadPurgingConfig(false, Duration.ofHours(168), Duration.ofHours(24), false), false, false),
+                new CatalogConfig(catalogMaxEntries));
+    }
+
+    static RegistryServer start(Path root) throws InterruptedException {
+        return RegistryServer.start(config(root, true, 1000));
+    }
+}

@@ -1,0 +1,170 @@
+package dev.registry.e2e;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The packaged {@code registry-server.jar} running in its own JVM on a free loopback port,
+ * with filesystem storage in a directory of the test's choosing.
+ *
+ * <p>Started with {@code java -jar registry-server.jar serve config.yml}; {@link #start} returns
+ * once {@code GET /v2/} answers. Its output goes to {@code server.log} beside the config file.
+ */
+public final class RegistryProcess implements AutoCloseable {
+    private final Process process;
+    private final int port;
+    private final Path log;
+
+    private RegistryProcess(Process process, int port, Path log) {
+        this.process = process;
+        this.port = port;
+        this.log = log;
+    }
+
+    /** The shaded jar that the build produced (system property {@code registry.jar}). */
+    public static Path jar() {
+        String jar = System.getProperty("registry.jar", "../../registry-server/target/registry-server.jar");
+        return Path.of(jar).toAbsolutePath().normalize();
+    }
+
+    /** A fresh directory under the module's build directory for one test's files. */
+    public static Path workDir(String name) throws IOException {
+        Path base = Path.of(System.getProperty("registry.workdir", "target/e2e"));
+        Path dir = base.resolve(name + "-" + System.nanoTime());
+        Files.createDirectories(dir);
+        return dir.toAbsolutePath();
+    }
+
+    public static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        }
+    }
+
+    /** Starts the registry with delete enabled, storing under {@code root}. */
+    public static RegistryProcess start(Path root) throws Exception {
+        return start(root, "");
+    }
+
+    /**
+     * Starts the registry storing under {@code root}. {@code extraYaml} is appended to the
+     * generated config file (top-level keys other than {@code http} and {@code storage}).
+     */
+    public static RegistryProcess start(Path root, String extraYaml) throws Exception {
+        int port = freePort();
+        Path dir = root.getParent().resolve(root.getFileName() + "-conf-" + port);
+        Files.createDirectories(dir);
+        Path config = dir.resolve("config.yml");
+        Files.writeString(config, """
+                version: 0.1
+                log:
+                  level: info
+                http:
+                  addr: 127.0.0.1:%d
+                storage:
+                  filesystem:
+                    rootdirectory: %s
+                  delete:
+                    enabled: true
+                %s
+                """.formatted(port, root, extraYaml));
+        return startWithConfig(config, port, Map.of());
+    }
+
+    /** Starts the registry with the given config file, expected to listen on {@code port}. */
+    public static RegistryProcess startWithConfig(Path config, int port, Map<String, String> env) throws Exception {
+        Path log = config.resolveSibling("server.log");
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Xmx256m");
+        command.add("-jar");
+        command.add(jar().toString());
+        command.add("serve");
+        command.add(config.toString());
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        builder.environment().putAll(env);
+        Process process = builder.start();
+        RegistryProcess registry = new RegistryProcess(process, port, log);
+        registry.awaitReady();
+        return registry;
+    }
+
+    private void awaitReady() throws Exception {
+        HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("registry exited with " + process.exitValue() + ":\n" + output());
+            }
+            try {
+                HttpResponse<Void> response = client.send(
+                        HttpRequest.newBuilder(URI.create(baseUrl() + "/v2/")).timeout(Duration.ofSeconds(2)).build(),
+                        HttpResponse.BodyHandlers.discarding());
+                if (response.statusCode() == 200 || response.statusCode() == 401) {
+                    return;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            Thread.sleep(50);
+        }
+        close();
+        throw new IllegalStateException("registry did not answer /v2/ within 30s:\n" + output());
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** {@code http://127.0.0.1:PORT}. */
+    public String baseUrl() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    /** {@code 127.0.0.1:PORT}, as docker, podman and skopeo name a registry. */
+    public String hostPort() {
+        return "127.0.0.1:" + port;
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    /** Everything the server printed so far. */
+    public String output() {
+        try {
+            return Files.exists(log) ? Files.readString(log) : "";
+        } catch (IOException e) {
+            return "(could not read " + log + ": " + e + ")";
+        }
+    }
+
+    /** Kills the server at once, as a crash would. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package dev.registry.e2e.clients;
+
+import dev.registry.e2e.RegistryProcess;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The reference CNCF Distribution server (Debian package {@code docker-registry}, 2.8.x), run as
+ * {@code docker-registry serve CONFIG.yml} on a free loopback port with filesystem storage.
+ */
+public final class DistributionRegistry implements RegistryUnderTest {
+    public static final String BINARY = "docker-registry";
+
+    private final Process process;
+    private final int port;
+    private final Path log;
+
+    private DistributionRegistry(Process process, int port, Path log) {
+        this.process = process;
+        this.port = port;
+        this.log = log;
+    }
+
+    /** Starts docker-registry storing under {@code root}; returns once {@code GET /v2/} answers 200. */
+    public static DistributionRegistry start(Path root) throws Exception {
+        Path binary = Cli.which(BINARY).orElseThrow(() -> new AssertionError(BINARY + " not found on PATH"));
+        Files.createDirectories(root);
+        int port = RegistryProcess.freePort();
+        Path dir = root.resolveSibling(root.getFileName() + "-docker-registry-" + port);
+        Files.createDirectories(dir);
+        Path config = dir.resolve("config.yml");
+        Files.writeString(config, """
+                version: 0.1
+                log:
+                  level: info
+                  accesslog:
+                    disabled: true
+                storage:
+                  filesystem:
+                    rootdirectory: %s
+                  delete:
+                    enabled: true
+                http:
+                  addr: 127.0.0.1:%d
+                """.formatted(root, port));
+        Path log = dir.resolve("docker-registry.log");
+        Process process = new ProcessBuilder(binary.toString(), "serve", config.toString())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
+        DistributionRegistry registry = new DistributionRegistry(process, port, log);
+        registry.awaitReady();
+        return registry;
+    }
+
+    private void awaitReady() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        try (HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()) {
+            while (System.nanoTime() < deadline) {
+                if (!process.isAlive()) {
+                    throw new IllegalStateException(BINARY + " exited with " + process.exitValue() + ":\n" + output());
+                }
+                try {
+                    HttpResponse<Void> response = client.send(
+                            HttpRequest.newBuilder(URI.create(baseUrl() + "/v2/")).timeout(Duration.ofSeconds(2)).build(),
+                            HttpResponse.BodyHandlers.discarding());
+                    if (response.statusCode() == 200) {
+                        return;
+                    }
+                } catch (IOException notYet) {
+                    // not listening yet
+                }
+                Thread.sleep(50);
+            }
+        }
+        close();
+        throw new IllegalStateException(BINARY + " did not answer /v2/ within 30s:\n" + output());
+    }
+
+    @Override
+    public String hostPort() {
+        return "127.0.0.1:" + port;
+    }
+
+    @Override
+    public String output() {
+        try {
+            return Files.exists(log) ? Files.readString(log) : "";
+        } catch (IOException e) {
+            return "(could not read " + log + ": " + e + ")";
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return BINARY + " on " + hostPort();
+    }
+}

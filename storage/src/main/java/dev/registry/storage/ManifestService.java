@@ -1,0 +1,230 @@
+package dev.registry.storage;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.registry.storage.driver.PathNotFoundException;
+import dev.registry.storage.driver.StorageDriver;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Manifests: validated on push, stored byte for byte as blobs, linked into the repository as
+ * revisions, reachable by digest and by tag, and indexed by {@code subject} for the referrers API.
+ */
+public final class ManifestService {
+    /** The largest manifest accepted; the distribution-spec asks registries to take at least 4 MiB. */
+    public static final int MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+    private final StorageDriver driver;
+    private final BlobStore blobs;
+    private final TagService tags;
+    private final Links links;
+    private final boolean deleteEnabled;
+    /** Manifests by digest are immutable, so their parsed form can be cached safely. */
+    private final Cache<Digest, ParsedManifest> parsed = Caffeine.newBuilder().maximumSize(10_000).build();
+
+    public ManifestService(StorageDriver driver, BlobStore blobs, TagService tags, boolean deleteEnabled) {
+        this.driver = driver;
+        this.blobs = blobs;
+        this.tags = tags;
+        this.links = new Links(driver);
+        this.deleteEnabled = deleteEnabled;
+    }
+
+    /** A manifest as stored: exact bytes, digest and media type. */
+    public record StoredManifest(Digest digest, String mediaType, byte[] content) {
+    }
+
+    /** The result of a push: the manifest's digest and, if it has one, its subject. */
+    public record PutResult(Digest digest, Optional<Digest> subject) {
+    }
+
+    /**
+     * Pushes a manifest under {@code reference} (a tag or the manifest's own digest) after
+     * validating it and checking that everything it references is in the repository.
+     */
+    public PutResult put(String name, String reference, String contentType, byte[] content) throws IOException {
+        if (content.length > MAX_MANIFEST_BYTES) {
+            throw new RegistryException(ErrorCode.MANIFEST_INVALID, 413,
+                    "manifest is larger than the limit of " + MAX_MANIFEST_BYTES + " bytes", null);
+        }
+        Digest digest;
+        String tag = null;
+        if (Digest.looksLikeDigest(reference)) {
+            Digest expected = Digest.parse(reference);
+            digest = Digest.of(expected.algorithm(), content);
+            if (!digest.equals(expected)) {
+                throw new RegistryException(ErrorCode.DIGEST_INVALID, "manifest content does not match digest " + expected,
+                        Map.of("expected", expected.toString(), "actual", digest.toString()));
+            }
+        } else {
+            tag = RepositoryName.validateTag(reference);
+            digest = Digest.sha256(content);
+        }
+        ParsedManifest manifest = ManifestParser.parse(content, contentType);
+        verifyReferences(name, manifest);
+
+        blobs.putContent(digest, content);
+        links.write(PathLayout.manifestRevisionLink(name, digest), digest);
+        if (manifest.subject() != null) {
+            links.write(PathLayout.referrerLink(name, manifest.subject().digest(), digest), digest);
+        }
+        if (tag != null) {
+            tags.tag(name, tag, digest);
+        }
+        parsed.put(digest, manifest);
+        return new PutResult(digest, Optional.ofNullable(manifest.subject()).map(Descriptor::digest));
+    }
+
+    private void verifyReferences(String name, ParsedManifest manifest) throws IOException {
+        for (Descriptor blob : manifest.blobs()) {
+            if (!blob.urls().isEmpty()) {
+                continue; // a foreign layer lives elsewhere by design
+            }
+            Optional<BlobInfo> stored = blobs.stat(name, blob.digest());
+            if (stored.isEmpty()) {
+                throw new RegistryException(ErrorCode.MANIFEST_BLOB_UNKNOWN,
+                        "blob unknown to registry: " + blob.digest(), Map.of("digest", blob.digest().toString()));
+            }
+            if (stored.get().size() != blob.size()) {
+                throw new RegistryException(ErrorCode.MANIFEST_INVALID,
+                        "descriptor size " + blob.size() + " of " + blob.digest() + " does not match the stored size "
+                                + stored.get().size());
+            }
+        }
+        for (Descriptor child : manifest.manifests()) {
+            if (!links.exists(PathLayout.manifestRevisionLink(name, child.digest()))) {
+                throw new RegistryException(ErrorCode.MANIFEST_BLOB_UNKNOWN,
+                        "manifest unknown to registry: " + child.digest(), Map.of("digest", child.digest().toString()));
+            }
+        }
+    }
+
+    /** The manifest {@code reference} (tag or digest) names in {@code name}. */
+    public StoredManifest get(String name, String reference) throws IOException {
+        Digest digest = resolve(name, reference);
+        byte[] content;
+        try {
+            if (!links.exists(PathLayout.manifestRevisionLink(name, digest))) {
+                throw unknown(name, reference);
+            }
+            content = blobs.getContent(digest);
+        } catch (PathNotFoundException e) {
+            throw unknown(name, reference);
+        }
+        return new StoredManifest(digest, parsed(digest, content).mediaType(), content);
+    }
+
+    /**
+     * Deletes by digest (the manifest revision, its tags and its referrers entry) or by tag
+     * (the tag only). {@code UNSUPPORTED} unless deletes are enabled.
+     */
+    public void delete(String name, String reference) throws IOException {
+        if (!deleteEnabled) {
+            throw new RegistryException(ErrorCode.UNSUPPORTED, "deletes are disabled (storage.delete.enabled)");
+        }
+        if (!Digest.looksLikeDigest(reference)) {
+            RepositoryName.validateTag(reference);
+            if (!tags.untag(name, reference)) {
+                throw unknown(name, reference);
+            }
+            return;
+        }
+        Digest digest = Digest.parse(reference);
+        if (!links.exists(PathLayout.manifestRevisionLink(name, digest))) {
+            throw unknown(name, reference);
+        }
+        ParsedManifest manifest = parsedOrNull(digest);
+        for (String tag : tags.tagsOf(name, digest)) {
+            tags.untag(name, tag);
+        }
+        if (manifest != null && manifest.subject() != null) {
+            links.delete(PathLayout.referrerLink(name, manifest.subject().digest(), digest).replaceFirst("/link$", ""));
+        }
+        links.delete(PathLayout.manifestRevisionDirectory(name, digest));
+    }
+
+    /**
+     * The manifests in {@code name} whose subject is {@code subject}, optionally only those of
+     * {@code artifactType}. Entries whose manifest was deleted are skipped.
+     */
+    public List<Referrer> referrers(String name, Digest subject, String artifactType) throws IOException {
+        List<Referrer> result = new ArrayList<>();
+        String base = PathLayout.referrers(name, subject);
+        List<String> algorithms;
+        try {
+            algorithms = driver.list(base);
+        } catch (PathNotFoundException none) {
+            return result;
+        }
+        for (String algorithmPath : algorithms) {
+            List<String> entries;
+            try {
+                entries = driver.list(algorithmPath);
+            } catch (PathNotFoundException raced) {
+                continue;
+            }
+            for (String entry : entries) {
+                Optional<Digest> digest = links.read(entry + "/link");
+                if (digest.isEmpty() || !links.exists(PathLayout.manifestRevisionLink(name, digest.get()))) {
+                    continue;
+                }
+                byte[] content;
+                try {
+                    content = blobs.getContent(digest.get());
+                } catch (PathNotFoundException raced) {
+                    continue;
+                }
+                ParsedManifest manifest = parsed(digest.get(), content);
+                if (artifactType != null && !artifactType.equals(manifest.artifactType())) {
+                    continue;
+                }
+                result.add(new Referrer(manifest.mediaType(), digest.get(), content.length,
+                        manifest.artifactType(), manifest.annotations()));
+            }
+        }
+        result.sort(java.util.Comparator.comparing(r -> r.digest().toString()));
+        return result;
+    }
+
+    private Digest resolve(String name, String reference) throws IOException {
+        if (Digest.looksLikeDigest(reference)) {
+            return Digest.parse(reference);
+        }
+        RepositoryName.validateTag(reference);
+        return tags.resolve(name, reference).orElseThrow(() -> unknown(name, reference));
+    }
+
+    private ParsedManifest parsed(Digest digest, byte[] content) {
+        return parsed.get(digest, d -> ManifestParser.parse(content, null));
+    }
+
+    private ParsedManifest parsedOrNull(Digest digest) throws IOException {
+        ParsedManifest cached = parsed.getIfPresent(digest);
+        if (cached != null) {
+            return cached;
+        }
+        try {
+            return parsed(digest, blobs.getContent(digest));
+        } catch (PathNotFoundException | RegistryException unreadable) {
+            return null;
+        }
+    }
+
+    private RegistryException unknown(String name, String reference) {
+        boolean repositoryExists;
+        try {
+            repositoryExists = tags.repositoryExists(name);
+        } catch (IOException e) {
+            repositoryExists = true;
+        }
+        if (!repositoryExists) {
+            return new RegistryException(ErrorCode.NAME_UNKNOWN, "repository name not known to registry", Map.of("name", name));
+        }
+        return new RegistryException(ErrorCode.MANIFEST_UNKNOWN, "manifest unknown", Map.of("reference", reference));
+    }
+}

@@ -1,0 +1,99 @@
+package dev.registry.storage;
+
+/**
+ * Every storage path the registry uses, in CNCF Distribution 2.x's layout, so that a directory
+ * written by {@code registry:2} is served as is and the other way round:
+ *
+ * <pre>
+ * /docker/registry/v2/
+ *   blobs/&lt;alg&gt;/&lt;hex[0:2]&gt;/&lt;hex&gt;/data
+ *   repositories/&lt;name&gt;/
+ *     _layers/&lt;alg&gt;/&lt;hex&gt;/link
+ *     _manifests/revisions/&lt;alg&gt;/&lt;hex&gt;/link
+ *     _manifests/tags/&lt;tag&gt;/current/link
+ *     _manifests/tags/&lt;tag&gt;/index/&lt;alg&gt;/&lt;hex&gt;/link
+ *     _uploads/&lt;uuid&gt;/data, startedat
+ *     _referrers/&lt;subject alg&gt;/&lt;subject hex&gt;/&lt;alg&gt;/&lt;hex&gt;/link   (ours; distribution skips "_" directories)
+ * </pre>
+ *
+ * Callers pass only validated names, tags, digests and upload ids.
+ */
+public final class PathLayout {
+    public static final String ROOT = "/docker/registry/v2";
+    public static final String REPOSITORIES = ROOT + "/repositories";
+
+    private PathLayout() {
+    }
+
+    public static String blobData(Digest digest) {
+        return blobDirectory(digest) + "/data";
+    }
+
+    public static String blobDirectory(Digest digest) {
+        return ROOT + "/blobs/" + digest.algorithm() + "/" + digest.hex().substring(0, 2) + "/" + digest.hex();
+    }
+
+    public static String repository(String name) {
+        return REPOSITORIES + "/" + name;
+    }
+
+    public static String layerLink(String name, Digest digest) {
+        return repository(name) + "/_layers/" + digest.algorithm() + "/" + digest.hex() + "/link";
+    }
+
+    public static String layerLinkDirectory(String name, Digest digest) {
+        return repository(name) + "/_layers/" + digest.algorithm() + "/" + digest.hex();
+    }
+
+    public static String manifests(String name) {
+        return repository(name) + "/_manifests";
+    }
+
+    public static String manifestRevisionLink(String name, Digest digest) {
+        return manifestRevisionDirectory(name, digest) + "/link";
+    }
+
+    public static String manifestRevisionDirectory(String name, Digest digest) {
+        return manifests(name) + "/revisions/" + digest.algorithm() + "/" + digest.hex();
+    }
+
+    public static String tags(String name) {
+        return manifests(name) + "/tags";
+    }
+
+    public static String tagDirectory(String name, String tag) {
+        return tags(name) + "/" + tag;
+    }
+
+    public static String tagCurrentLink(String name, String tag) {
+        return tagDirectory(name, tag) + "/current/link";
+    }
+
+    public static String tagIndexLink(String name, String tag, Digest digest) {
+        return tagDirectory(name, tag) + "/index/" + digest.algorithm() + "/" + digest.hex() + "/link";
+    }
+
+    public static String uploads(String name) {
+        return repository(name) + "/_uploads";
+    }
+
+    public static String uploadDirectory(String name, String uuid) {
+        return uploads(name) + "/" + uuid;
+    }
+
+    public static String uploadData(String name, String uuid) {
+        return uploadDirectory(name, uuid) + "/data";
+    }
+
+    public static String uploadStartedAt(String name, String uuid) {
+        return uploadDirectory(name, uuid) + "/startedat";
+    }
+
+    public static String referrers(String name, Digest subject) {
+        return repository(name) + "/_referrers/" + subject.algorithm() + "/" + subject.hex();
+    }
+
+    public static String referrerLink(String name, Digest subject, Digest referrer) {
+        return referrers(name, subject) + "/" + referrer.algorithm() + "/" + referrer.hex() + "/link";
+    }
+}

@@ -1,0 +1,58 @@
+package dev.registry.storage;
+
+import dev.registry.storage.driver.StorageDriver;
+
+import java.time.Clock;
+
+/**
+ * The registry's storage-side services over one {@link StorageDriver}: the single place the
+ * HTTP layer gets blobs, uploads, manifests, tags and the catalog from.
+ */
+public final class Registry {
+    private final StorageDriver driver;
+    private final BlobStore blobs;
+    private final UploadService uploads;
+    private final TagService tags;
+    private final ManifestService manifests;
+    private final CatalogService catalog;
+    private final boolean deleteEnabled;
+
+    public Registry(StorageDriver driver, boolean deleteEnabled, Clock clock) {
+        this.driver = driver;
+        this.deleteEnabled = deleteEnabled;
+        this.blobs = new BlobStore(driver);
+        this.uploads = new UploadService(driver, blobs, clock);
+        this.tags = new TagService(driver);
+        this.manifests = new ManifestService(driver, blobs, tags, deleteEnabled);
+        this.catalog = new CatalogService(driver);
+    }
+
+    public StorageDriver driver() {
+        return driver;
+    }
+
+    public BlobStore blobs() {
+        return blobs;
+    }
+
+    public UploadService uploads() {
+        return uploads;
+    }
+
+    public TagService tags() {
+        return tags;
+    }
+
+    public ManifestService manifests() {
+        return manifests;
+    }
+
+    public CatalogService catalog() {
+        return catalog;
+    }
+
+    /** {@code storage.delete.enabled}: whether blobs and manifests may be deleted. */
+    public boolean deleteEnabled() {
+        return deleteEnabled;
+    }
+}

@@ -1,0 +1,335 @@
+package dev.registry.storage;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.registry.storage.driver.FileInfo;
+import dev.registry.storage.driver.PathNotFoundException;
+import dev.registry.storage.driver.StorageDriver;
+import dev.registry.storage.driver.StorageWriter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.UUID;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Blob uploads: sessions that receive a blob in one or more chunks, hash it while it streams,
+ * and publish it under its digest only once the whole content is verified.
+ *
+ * <p>An upload's bytes live in storage ({@code _uploads/<uuid>/data}), so a session survives a
+ * restart. The running SHA-256 state is kept in memory; when it is missing (after a restart, or
+ * after a failed chunk) it is rebuilt by hashing the stored bytes once.
+ */
+public final class UploadService {
+    private static final Logger log = LoggerFactory.getLogger(UploadService.class);
+    private static final int COPY_BUFFER = 256 * 1024;
+
+    private final StorageDriver driver;
+    private final BlobStore blobs;
+    private final Clock clock;
+    private final Cache<String, UploadState> states = Caffeine.newBuilder()
+            .expireAfterAccess(Duration.ofHours(1))
+            .maximumSize(10_000)
+            .build();
+    private final Cache<String, ReentrantLock> locks = Caffeine.newBuilder()
+            .expireAfterAccess(Duration.ofHours(1))
+            .build();
+
+    public UploadService(StorageDriver driver, BlobStore blobs, Clock clock) {
+        this.driver = driver;
+        this.blobs = blobs;
+        this.clock = clock;
+    }
+
+    /** Starts a new, empty upload in repository {@code name}. */
+    public UploadSession start(String name) throws IOException {
+        String uuid = UUID.randomUUID().toString();
+        Instant now = clock.instant();
+        driver.putContent(PathLayout.uploadStartedAt(name, uuid), now.toString().getBytes(StandardCharsets.UTF_8));
+        states.put(key(name, uuid), new UploadState(Digest.newMessageDigest("sha256"), 0));
+        return new UploadSession(name, uuid, 0, now);
+    }
+
+    /** The upload's current state; {@code BLOB_UPLOAD_UNKNOWN} if there is no such upload. */
+    public UploadSession status(String name, String uuid) throws IOException {
+        validateUuid(uuid);
+        Instant startedAt = startedAt(name, uuid);
+        return new UploadSession(name, uuid, storedSize(name, uuid), startedAt);
+    }
+
+    /**
+     * Appends one chunk read from {@code body} to the upload.
+     *
+     * @return the upload's state after the chunk
+     */
+    public UploadSession append(String name, String uuid, ReadableByteChannel body, ChunkRange range) throws IOException {
+        validateUuid(uuid);
+        ReentrantLock lock = lock(name, uuid);
+        lock.lock();
+        try {
+            Instant startedAt = startedAt(name, uuid);
+            UploadState state = appendLocked(name, uuid, body, range);
+            return new UploadSession(name, uuid, state.offset, startedAt);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Finishes the upload: appends the optional last chunk, verifies the whole content against
+     * {@code expected}, publishes the blob and links it into the repository. On a digest
+     * mismatch the upload is removed and nothing is stored.
+     */
+    public BlobInfo complete(String name, String uuid, Digest expected, ReadableByteChannel lastChunk, ChunkRange range)
+            throws IOException {
+        validateUuid(uuid);
+        ReentrantLock lock = lock(name, uuid);
+        lock.lock();
+        try {
+            startedAt(name, uuid);
+            UploadState state = lastChunk != null
+                    ? appendLocked(name, uuid, lastChunk, range)
+                    : currentState(name, uuid);
+            String data = PathLayout.uploadData(name, uuid);
+            try (StorageWriter writer = driver.writer(data, true)) {
+                writer.commit();
+            }
+            Digest actual = expected.algorithm().equals("sha256")
+                    ? Digest.of("sha256", cloneDigest(state.digest))
+                    : Digest.of(expected.algorithm(), hashStored(name, uuid, expected.algorithm()).digest);
+            if (!actual.equals(expected)) {
+                cancelLocked(name, uuid);
+                throw new RegistryException(ErrorCode.DIGEST_INVALID,
+                        "digest did not match uploaded content", java.util.Map.of("expected", expected.toString(), "actual", actual.toString()));
+            }
+            blobs.publish(data, expected, state.offset);
+            blobs.link(name, expected);
+            cancelLocked(name, uuid);
+            return new BlobInfo(expected, state.offset);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Cancels the upload and removes what it received. */
+    public void cancel(String name, String uuid) throws IOException {
+        validateUuid(uuid);
+        ReentrantLock lock = lock(name, uuid);
+        lock.lock();
+        try {
+            startedAt(name, uuid);
+            cancelLocked(name, uuid);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Removes uploads of every repository that started before {@code now - age}.
+     *
+     * @return how many uploads were (or, with {@code dryRun}, would be) removed
+     */
+    public int purge(Duration age, boolean dryRun) throws IOException {
+        Instant cutoff = clock.instant().minus(age);
+        int purged = 0;
+        for (String name : RepositoryWalker.allRepositories(driver)) {
+            purged += purgeRepository(name, cutoff, dryRun);
+        }
+        return purged;
+    }
+
+    private int purgeRepository(String name, Instant cutoff, boolean dryRun) throws IOException {
+        int purged = 0;
+        java.util.List<String> uploads;
+        try {
+            uploads = driver.list(PathLayout.uploads(name));
+        } catch (PathNotFoundException e) {
+            return 0;
+        }
+        for (String path : uploads) {
+            String uuid = path.substring(path.lastIndexOf('/') + 1);
+            Instant started;
+            try {
+                started = startedAt(name, uuid);
+            } catch (RegistryException | IOException unreadable) {
+                started = driver.stat(path).modified();
+            }
+            if (started.isBefore(cutoff)) {
+                purged++;
+                if (dryRun) {
+                    log.info("upload purge (dry run) would remove {}/{} started {}", name, uuid, started);
+                } else {
+                    log.info("upload purge removes {}/{} started {}", name, uuid, started);
+                    try {
+                        driver.delete(path);
+                    } catch (PathNotFoundException gone) {
+                        // finished or cancelled meanwhile
+                    }
+                    states.invalidate(key(name, uuid));
+                }
+            }
+        }
+        return purged;
+    }
+
+    private UploadState appendLocked(String name, String uuid, ReadableByteChannel body, ChunkRange range) throws IOException {
+        UploadState state = currentState(name, uuid);
+        if (range.start() >= 0 && range.start() != state.offset) {
+            throw new UploadRangeException("chunk starts at " + range.start() + " but the upload holds " + state.offset + " bytes", state.offset);
+        }
+        String data = PathLayout.uploadData(name, uuid);
+        long written = 0;
+        boolean ok = false;
+        try (StorageWriter writer = driver.writer(data, true)) {
+            if (writer.size() != state.offset) {
+                // Someone else (another replica, or a failed chunk) changed the data: resync.
+                states.invalidate(key(name, uuid));
+                state = rebuild(name, uuid);
+                if (range.start() >= 0 && range.start() != state.offset) {
+                    throw new UploadRangeException("chunk starts at " + range.start() + " but the upload holds " + state.offset + " bytes", state.offset);
+                }
+            }
+            ByteBuffer buffer = ByteBuffer.allocate(COPY_BUFFER);
+            int n;
+            while ((n = body.read(buffer)) >= 0) {
+                if (n == 0 && buffer.position() == 0) {
+                    continue;
+                }
+                buffer.flip();
+                state.digest.update(buffer.array(), buffer.arrayOffset() + buffer.position(), buffer.remaining());
+                written += buffer.remaining();
+                writer.write(buffer);
+                buffer.clear();
+                if (range.length() >= 0 && written > range.length()) {
+                    throw new RegistryException(ErrorCode.SIZE_INVALID, "chunk is longer than its declared length " + range.length());
+                }
+            }
+            if (range.length() >= 0 && written != range.length()) {
+                throw new RegistryException(ErrorCode.SIZE_INVALID,
+                        "chunk has " + written + " bytes but declared " + range.length());
+            }
+            state.offset += written;
+            ok = true;
+        } finally {
+            if (!ok) {
+                // The stored bytes and the in-memory hash may now disagree: hash the file again next time.
+                states.invalidate(key(name, uuid));
+            }
+        }
+        return state;
+    }
+
+    private void cancelLocked(String name, String uuid) throws IOException {
+        states.invalidate(key(name, uuid));
+        try {
+            driver.delete(PathLayout.uploadDirectory(name, uuid));
+        } catch (PathNotFoundException gone) {
+            // already removed
+        }
+    }
+
+    private UploadState currentState(String name, String uuid) throws IOException {
+        UploadState state = states.getIfPresent(key(name, uuid));
+        if (state == null) {
+            state = rebuild(name, uuid);
+            states.put(key(name, uuid), state);
+        }
+        return state;
+    }
+
+    private UploadState rebuild(String name, String uuid) throws IOException {
+        UploadState state = hashStored(name, uuid, "sha256");
+        states.put(key(name, uuid), state);
+        return state;
+    }
+
+    /** Hashes the upload's stored bytes from the start. */
+    private UploadState hashStored(String name, String uuid, String algorithm) throws IOException {
+        MessageDigest digest = Digest.newMessageDigest(algorithm);
+        long size = 0;
+        try (ReadableByteChannel in = driver.reader(PathLayout.uploadData(name, uuid), 0)) {
+            ByteBuffer buffer = ByteBuffer.allocate(COPY_BUFFER);
+            int n;
+            while ((n = in.read(buffer)) >= 0) {
+                digest.update(buffer.array(), 0, buffer.position());
+                size += n;
+                buffer.clear();
+            }
+        } catch (PathNotFoundException noChunkYet) {
+            // an upload that has received nothing yet
+        }
+        return new UploadState(digest, size);
+    }
+
+    private long storedSize(String name, String uuid) throws IOException {
+        try {
+            FileInfo info = driver.stat(PathLayout.uploadData(name, uuid));
+            return info.size();
+        } catch (PathNotFoundException noChunkYet) {
+            return 0;
+        }
+    }
+
+    private Instant startedAt(String name, String uuid) throws IOException {
+        byte[] content;
+        try {
+            content = driver.getContent(PathLayout.uploadStartedAt(name, uuid));
+        } catch (PathNotFoundException e) {
+            throw new RegistryException(ErrorCode.BLOB_UPLOAD_UNKNOWN, "blob upload unknown to registry",
+                    java.util.Map.of("uuid", uuid));
+        }
+        try {
+            return java.time.OffsetDateTime.parse(new String(content, StandardCharsets.UTF_8).trim()).toInstant();
+        } catch (DateTimeParseException e) {
+            return driver.stat(PathLayout.uploadStartedAt(name, uuid)).modified();
+        }
+    }
+
+    private ReentrantLock lock(String name, String uuid) {
+        return locks.get(key(name, uuid), k -> new ReentrantLock());
+    }
+
+    private static MessageDigest cloneDigest(MessageDigest digest) {
+        try {
+            return (MessageDigest) digest.clone();
+        } catch (CloneNotSupportedException e) {
+            throw new IllegalStateException("JDK digest not cloneable", e);
+        }
+    }
+
+    private static String key(String name, String uuid) {
+        return name + "@" + uuid;
+    }
+
+    /** Upload ids are UUIDs we issued; anything else cannot name an upload (and never a path). */
+    static void validateUuid(String uuid) {
+        boolean valid = uuid != null && uuid.length() == 36;
+        for (int i = 0; valid && i < 36; i++) {
+            char c = uuid.charAt(i);
+            valid = (i == 8 || i == 13 || i == 18 || i == 23) ? c == '-' : (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+        }
+        if (!valid) {
+            throw new RegistryException(ErrorCode.BLOB_UPLOAD_UNKNOWN, "blob upload unknown to registry");
+        }
+    }
+
+    /** Running hash and size of an upload; guarded by the upload's lock. */
+    private static final class UploadState {
+        final MessageDigest digest;
+        long offset;
+
+        UploadState(MessageDigest digest, long offset) {
+            this.digest = digest;
+            this.offset = offset;
+        }
+    }
+}

@@ -1,0 +1,265 @@
+package dev.registry.storage.driver.filesystem;
+
+import dev.registry.storage.driver.FileInfo;
+import dev.registry.storage.driver.PathNotFoundException;
+import dev.registry.storage.driver.StorageDriver;
+import dev.registry.storage.driver.StorageWriter;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+/**
+ * Stores objects as files under a root directory, in the same tree CNCF Distribution's
+ * filesystem driver uses, so either server can serve the other's directory.
+ *
+ * <p>Durability: {@link #putContent} and {@link #move} write aside, fsync, rename atomically and
+ * fsync the parent directory, so a crash leaves either the old or the new object.
+ */
+public final class FilesystemDriver implements StorageDriver {
+    private static final String TEMP_PREFIX = ".tmp-";
+
+    private final Path root;
+
+    public FilesystemDriver(Path root) throws IOException {
+        this.root = root.toAbsolutePath().normalize();
+        Files.createDirectories(this.root);
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    @Override
+    public String name() {
+        return "filesystem";
+    }
+
+    /** Maps a driver path to a file under the root, refusing anything that would escape it. */
+    Path resolve(String path) {
+        if (path == null || !path.startsWith("/")) {
+            throw new IllegalArgumentException("storage path must be absolute: " + path);
+        }
+        for (String segment : path.substring(1).split("/", -1)) {
+            if (segment.equals(".") || segment.equals("..") || segment.indexOf('\0') >= 0 || segment.indexOf('\\') >= 0) {
+                throw new IllegalArgumentException("invalid storage path: " + path);
+            }
+        }
+        Path resolved = root.resolve(path.substring(1)).normalize();
+        if (!resolved.startsWith(root)) {
+            throw new IllegalArgumentException("storage path leaves the root: " + path);
+        }
+        return resolved;
+    }
+
+    @Override
+    public byte[] getContent(String path) throws IOException {
+        try {
+            return Files.readAllBytes(resolve(path));
+        } catch (NoSuchFileException e) {
+            throw new PathNotFoundException(path);
+        }
+    }
+
+    @Override
+    public void putContent(String path, byte[] content) throws IOException {
+        Path target = resolve(path);
+        Path temp = tempSibling(target);
+        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer buffer = ByteBuffer.wrap(content);
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+            channel.force(true);
+        } catch (IOException e) {
+            Files.deleteIfExists(temp);
+            throw e;
+        }
+        publish(temp, target);
+    }
+
+    private Path tempSibling(Path target) throws IOException {
+        Path parent = target.getParent();
+        Files.createDirectories(parent);
+        return parent.resolve(TEMP_PREFIX + target.getFileName() + "-" + UUID.randomUUID());
+    }
+
+    /** Renames {@code source} over {@code target} atomically and makes the rename durable. */
+    private static void publish(Path source, Path target) throws IOException {
+        try {
+            Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(source, target, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            Files.deleteIfExists(source);
+            throw e;
+        }
+        syncDirectory(target.getParent());
+    }
+
+    private static void syncDirectory(Path directory) throws IOException {
+        try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
+            channel.force(true);
+        } catch (IOException e) {
+            // Some filesystems refuse fsync on a directory; the rename itself already happened.
+            if (!Files.isDirectory(directory)) {
+                throw e;
+            }
+        }
+    }
+
+    @Override
+    public ReadableByteChannel reader(String path, long offset) throws IOException {
+        Path file = resolve(path);
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(file, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            throw new PathNotFoundException(path);
+        }
+        if (offset > 0) {
+            if (offset > channel.size()) {
+                channel.close();
+                throw new IOException("offset " + offset + " beyond end of " + path);
+            }
+            channel.position(offset);
+        }
+        return channel;
+    }
+
+    @Override
+    public StorageWriter writer(String path, boolean append) throws IOException {
+        Path file = resolve(path);
+        Files.createDirectories(file.getParent());
+        FileChannel channel = append
+                ? FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)
+                : FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+        channel.position(channel.size());
+        return new FileWriter(file, channel);
+    }
+
+    @Override
+    public FileInfo stat(String path) throws IOException {
+        try {
+            BasicFileAttributes attributes = Files.readAttributes(resolve(path), BasicFileAttributes.class);
+            return new FileInfo(path, attributes.isDirectory() ? 0 : attributes.size(),
+                    attributes.lastModifiedTime().toInstant(), attributes.isDirectory());
+        } catch (NoSuchFileException e) {
+            throw new PathNotFoundException(path);
+        }
+    }
+
+    @Override
+    public List<String> list(String path) throws IOException {
+        Path directory = resolve(path);
+        String prefix = path.endsWith("/") ? path : path + "/";
+        List<String> children = new ArrayList<>();
+        try (Stream<Path> entries = Files.list(directory)) {
+            entries.forEach(entry -> {
+                String name = entry.getFileName().toString();
+                if (!name.startsWith(TEMP_PREFIX)) {
+                    children.add(prefix + name);
+                }
+            });
+        } catch (NoSuchFileException e) {
+            throw new PathNotFoundException(path);
+        }
+        return children;
+    }
+
+    @Override
+    public void move(String source, String destination) throws IOException {
+        Path from = resolve(source);
+        Path to = resolve(destination);
+        if (!Files.exists(from)) {
+            throw new PathNotFoundException(source);
+        }
+        Files.createDirectories(to.getParent());
+        publish(from, to);
+    }
+
+    @Override
+    public void delete(String path) throws IOException {
+        Path target = resolve(path);
+        if (!Files.exists(target)) {
+            throw new PathNotFoundException(path);
+        }
+        try (Stream<Path> walk = Files.walk(target)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (DirectoryNotEmptyException | FileAlreadyExistsException raced) {
+                    // a concurrent writer added an entry; what it wrote is not ours to remove
+                }
+            }
+        } catch (NoSuchFileException gone) {
+            // deleted concurrently
+        }
+    }
+
+    /** Appends to a file through its channel; {@link #commit()} is an fsync. */
+    private static final class FileWriter implements StorageWriter {
+        private final Path file;
+        private final FileChannel channel;
+
+        FileWriter(Path file, FileChannel channel) {
+            this.file = file;
+            this.channel = channel;
+        }
+
+        @Override
+        public int write(ByteBuffer source) throws IOException {
+            int written = 0;
+            while (source.hasRemaining()) {
+                written += channel.write(source);
+            }
+            return written;
+        }
+
+        @Override
+        public long size() {
+            try {
+                return channel.position();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Override
+        public void commit() throws IOException {
+            channel.force(true);
+            syncDirectory(file.getParent());
+        }
+
+        @Override
+        public void cancel() throws IOException {
+            channel.close();
+            Files.deleteIfExists(file);
+        }
+
+        @Override
+        public boolean isOpen() {
+            return channel.isOpen();
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
+    }
+}
