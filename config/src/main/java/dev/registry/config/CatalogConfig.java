@@ -7,4 +7,11 @@ package dev.registry.config;
  *                   whatever {@code n} asks for (default {@code 1000})
  */
 public record CatalogConfig(int maxEntries) {
+    /** registry:2's default page limit. */
+    public static final int DEFAULT_MAX_ENTRIES = 1000;
+
+    /** {@code maxentries} {@value #DEFAULT_MAX_ENTRIES}. */
+    public static CatalogConfig defaults() {
+        return new CatalogConfig(DEFAULT_MAX_ENTRIES);
+    }
 }

@@ -7,4 +7,8 @@ package dev.registry.config;
  * @param accessLogDisabled {@code log.accesslog.disabled} (default {@code false})
  */
 public record LogConfig(String level, boolean accessLogDisabled) {
+    /** Level {@code info}, access log on. */
+    public static LogConfig defaults() {
+        return new LogConfig("info", false);
+    }
 }

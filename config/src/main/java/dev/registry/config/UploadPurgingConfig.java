@@ -11,4 +11,8 @@ import java.time.Duration;
  * @param dryRun only log what would be removed (default {@code false})
  */
 public record UploadPurgingConfig(boolean enabled, Duration age, Duration interval, boolean dryRun) {
+    /** registry:2's defaults: enabled, age {@code 168h}, interval {@code 24h}, no dry run. */
+    public static UploadPurgingConfig defaults() {
+        return new UploadPurgingConfig(true, Duration.ofHours(168), Duration.ofHours(24), false);
+    }
 }

@@ -156,18 +156,26 @@ public final class RegistryServer implements AutoCloseable {
             try {
                 int purged = registry.uploads().purge(purging.age(), purging.dryRun());
                 if (purged > 0) {
-                    log.info("upload purge {} {} upload(s) older than {}", purging.dryRun() ? "found" : "removed", purged, purging.age());
+                    log.info("upload purge {} {} upload(s) older than {}", purging.dryRun() ? "found" : "removed", purged, describe(purging.age()));
                 }
             } catch (IOException | RuntimeException e) {
                 log.warn("upload purge failed: {}", e.toString());
             }
         }, interval, interval, TimeUnit.MILLISECONDS);
-        log.info("upload purging every {} for uploads older than {}{}", purging.interval(), purging.age(),
+        log.info("upload purging every {} for uploads older than {}{}", describe(purging.interval()), describe(purging.age()),
                 purging.dryRun() ? " (dry run)" : "");
     }
 
     private static String describe(InetSocketAddress address) {
+        if (address.getAddress() != null && address.getAddress().isAnyLocalAddress()) {
+            return ":" + address.getPort();
+        }
         return (address.getAddress() == null ? address.getHostString() : address.getAddress().getHostAddress()) + ":" + address.getPort();
+    }
+
+    /** A duration the way the configuration file writes it ({@code 168h}, {@code 90s}). */
+    private static String describe(java.time.Duration duration) {
+        return duration.toString().substring(2).toLowerCase(java.util.Locale.ROOT);
     }
 
     /** The port actually bound (useful with port 0). */

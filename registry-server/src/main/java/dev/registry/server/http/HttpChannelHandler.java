@@ -224,6 +224,7 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
     private void finishRequest() {
         inFlight = false;
         body = null;
+        bodyPaused = false;
         while (!backlog.isEmpty() && !(inFlight && requestComplete)) {
             process(backlog.poll());
         }
@@ -275,17 +276,9 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
     /** Stops and restarts socket reads for the request body's backpressure, on the event loop. */
     private final class FlowControl implements RequestBody.FlowControl {
         @Override
-        public void pause() {
+        public void changed() {
             ctx.executor().execute(() -> {
-                bodyPaused = true;
-                updateAutoRead();
-            });
-        }
-
-        @Override
-        public void resume() {
-            ctx.executor().execute(() -> {
-                bodyPaused = false;
+                bodyPaused = body != null && body.wantsPause();
                 updateAutoRead();
             });
         }

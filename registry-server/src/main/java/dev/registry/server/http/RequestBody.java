@@ -35,11 +35,13 @@ public final class RequestBody implements ReadableByteChannel {
     private boolean discarding;
     private boolean paused;
 
-    /** How the body asks its connection to stop and resume reading from the socket. */
+    /**
+     * Tells the connection that {@link #wantsPause()} may have changed. The connection re-reads
+     * the current value rather than trusting the order of notifications, which come from two
+     * threads.
+     */
     public interface FlowControl {
-        void pause();
-
-        void resume();
+        void changed();
     }
 
     public RequestBody(FlowControl flowControl) {
@@ -71,7 +73,17 @@ public final class RequestBody implements ReadableByteChannel {
             lock.unlock();
         }
         if (pause) {
-            flowControl.pause();
+            flowControl.changed();
+        }
+    }
+
+    /** Whether the connection should stop reading until the worker catches up. */
+    boolean wantsPause() {
+        lock.lock();
+        try {
+            return paused;
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -152,7 +164,7 @@ public final class RequestBody implements ReadableByteChannel {
             lock.unlock();
         }
         if (resume) {
-            flowControl.resume();
+            flowControl.changed();
         }
         return copied;
     }
@@ -193,7 +205,7 @@ public final class RequestBody implements ReadableByteChannel {
             lock.unlock();
         }
         if (resume) {
-            flowControl.resume();
+            flowControl.changed();
         }
     }
 

@@ -1,0 +1,103 @@
+package dev.registry.config;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The key tree of registry:2's {@code config.yml}: what this server reads, and what it recognises
+ * but does not implement yet. Environment variables are resolved against it, and keys outside it
+ * are reported as unknown.
+ */
+final class KeySchema {
+
+    /** How a key's value is read. */
+    enum Kind {
+        /** A mapping of the keys listed as its children. */
+        SECTION,
+        /** A scalar read by the binder. */
+        VALUE,
+        /** A mapping of HTTP header name to a list of values. */
+        HEADERS,
+        /** A registry:2 key, with whatever is under it, that is not implemented yet. */
+        UNSUPPORTED,
+        /** A storage driver other than {@code filesystem}; the binder rejects it by name. */
+        DRIVER
+    }
+
+    /** One key of the tree. */
+    record Key(String name, Kind kind, List<Key> children) {
+        Optional<Key> child(String childName) {
+            return children.stream().filter(k -> k.name.equals(childName)).findFirst();
+        }
+    }
+
+    static final Key ROOT = section("",
+            value("version"),
+            section("log",
+                    value("level"),
+                    section("accesslog", value("disabled")),
+                    unsupported("formatter"),
+                    unsupported("fields"),
+                    unsupported("hooks"),
+                    unsupported("reportcaller")),
+            unsupported("loglevel"),
+            section("http",
+                    value("addr"),
+                    value("host"),
+                    value("secret"),
+                    value("relativeurls"),
+                    value("prefix"),
+                    new Key("headers", Kind.HEADERS, List.of()),
+                    unsupported("net"),
+                    unsupported("draintimeout"),
+                    unsupported("tls"),
+                    unsupported("debug"),
+                    unsupported("http2"),
+                    unsupported("h2c")),
+            section("storage",
+                    section("filesystem", value("rootdirectory"), unsupported("maxthreads")),
+                    driver("s3"),
+                    driver("gcs"),
+                    driver("azure"),
+                    driver("inmemory"),
+                    driver("swift"),
+                    driver("oss"),
+                    section("delete", value("enabled")),
+                    section("maintenance",
+                            section("uploadpurging",
+                                    value("enabled"), value("age"), value("interval"), value("dryrun")),
+                            section("readonly", value("enabled"))),
+                    section("redirect", value("disable")),
+                    unsupported("cache"),
+                    unsupported("tag")),
+            section("catalog", value("maxentries")),
+            unsupported("auth"),
+            unsupported("middleware"),
+            unsupported("reporting"),
+            unsupported("notifications"),
+            unsupported("redis"),
+            unsupported("health"),
+            unsupported("proxy"),
+            unsupported("validation"),
+            unsupported("compatibility"),
+            unsupported("policy"));
+
+    private KeySchema() {
+    }
+
+    private static Key section(String name, Key... children) {
+        return new Key(name, Kind.SECTION, List.of(children));
+    }
+
+    private static Key value(String name) {
+        return new Key(name, Kind.VALUE, List.of());
+    }
+
+    private static Key unsupported(String name) {
+        return new Key(name, Kind.UNSUPPORTED, List.of());
+    }
+
+    private static Key driver(String name) {
+        return new Key(name, Kind.DRIVER, List.of());
+    }
+}

@@ -1,0 +1,93 @@
+package dev.registry.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/** Binds and checks {@code storage.*}, including the choice of exactly one driver. */
+final class StorageBinder {
+    private static final ConfigKey STORAGE = ConfigKey.ROOT.child("storage");
+    private static final ConfigKey FILESYSTEM = STORAGE.child("filesystem");
+    private static final ConfigKey MAINTENANCE = STORAGE.child("maintenance");
+    private static final ConfigKey PURGING = MAINTENANCE.child("uploadpurging");
+    /** registry:2 drivers that this server does not implement yet. */
+    private static final Set<String> UNSUPPORTED_DRIVERS = Set.of("s3", "gcs", "azure", "inmemory", "swift", "oss");
+    private static final String EXAMPLE = "'storage: {filesystem: {rootdirectory: /var/lib/registry}}'";
+
+    private StorageBinder() {
+    }
+
+    /**
+     * @param source      what was read, for the message when storage is missing altogether
+     * @param defaultRoot the root directory when {@code rootdirectory} is not given
+     */
+    static StorageConfig bind(JsonNode storage, String source, Path defaultRoot) {
+        if (Values.isAbsent(storage)) {
+            throw STORAGE.problem("is missing from " + source
+                    + ": registry:2 requires a storage driver, so add one such as " + EXAMPLE);
+        }
+        Values.section(STORAGE, storage);
+        JsonNode maintenance = Values.section(MAINTENANCE, Values.field(storage, "maintenance"));
+        JsonNode readOnly = Values.section(MAINTENANCE.child("readonly"), Values.field(maintenance, "readonly"));
+        JsonNode delete = Values.section(STORAGE.child("delete"), Values.field(storage, "delete"));
+        JsonNode redirect = Values.section(STORAGE.child("redirect"), Values.field(storage, "redirect"));
+        return new StorageConfig(
+                driver(storage, defaultRoot),
+                Values.bool(STORAGE.child("delete").child("enabled"), Values.field(delete, "enabled"), false),
+                uploadPurging(Values.field(maintenance, "uploadpurging")),
+                Values.bool(MAINTENANCE.child("readonly").child("enabled"), Values.field(readOnly, "enabled"), false),
+                Values.bool(STORAGE.child("redirect").child("disable"), Values.field(redirect, "disable"), false));
+    }
+
+    private static DriverConfig driver(JsonNode storage, Path defaultRoot) {
+        List<String> drivers = StorageDrivers.driversIn(storage);
+        if (drivers.isEmpty()) {
+            throw STORAGE.problem("names no storage driver: add one such as " + EXAMPLE);
+        }
+        if (drivers.size() > 1) {
+            throw STORAGE.problem("configures more than one storage driver (" + String.join(", ", drivers)
+                    + "): keep exactly one");
+        }
+        String name = drivers.get(0);
+        if (UNSUPPORTED_DRIVERS.contains(name)) {
+            throw STORAGE.child(name).problem("selects the '" + name
+                    + "' storage driver, which is not supported yet: use storage.filesystem instead");
+        }
+        if (!name.equals("filesystem")) {
+            throw STORAGE.child(name).problem("names the unknown storage driver '" + name
+                    + "': use storage.filesystem instead");
+        }
+        JsonNode filesystem = Values.section(FILESYSTEM, storage.get(name));
+        return new FilesystemConfig(rootDirectory(Values.field(filesystem, "rootdirectory"), defaultRoot));
+    }
+
+    private static Path rootDirectory(JsonNode node, Path defaultRoot) {
+        ConfigKey key = FILESYSTEM.child("rootdirectory");
+        Optional<String> text = Values.string(key, node).map(String::trim);
+        if (text.isEmpty()) {
+            return defaultRoot.toAbsolutePath().normalize();
+        }
+        String fix = "give the directory to store the registry's data in, such as '/var/lib/registry'";
+        if (text.get().isEmpty()) {
+            throw key.invalid(node, fix);
+        }
+        try {
+            return Path.of(text.get()).toAbsolutePath().normalize();
+        } catch (InvalidPathException e) {
+            throw key.invalid(node, fix);
+        }
+    }
+
+    private static UploadPurgingConfig uploadPurging(JsonNode purging) {
+        Values.section(PURGING, purging);
+        UploadPurgingConfig defaults = UploadPurgingConfig.defaults();
+        return new UploadPurgingConfig(
+                Values.bool(PURGING.child("enabled"), Values.field(purging, "enabled"), defaults.enabled()),
+                Values.positiveDuration(PURGING.child("age"), Values.field(purging, "age"), defaults.age()),
+                Values.positiveDuration(PURGING.child("interval"), Values.field(purging, "interval"), defaults.interval()),
+                Values.bool(PURGING.child("dryrun"), Values.field(purging, "dryrun"), defaults.dryRun()));
+    }
+}
