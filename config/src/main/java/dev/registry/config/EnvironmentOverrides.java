@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -55,7 +56,8 @@ final class EnvironmentOverrides {
                 case TEXT -> set(root, target.get().path(), TextNode.valueOf(variable.getValue()));
                 case YAML -> set(root, target.get().path(),
                         yaml(name, key, variable.getValue(), "a mapping such as '{X-Content-Type-Options: [nosniff]}'"));
-                case HEADER_VALUES -> set(root, target.get().path(), headerValues(name, key, variable.getValue()));
+                case HEADER_VALUES -> set(root, spelledAsInFile(root, target.get().path()),
+                        headerValues(name, key, variable.getValue()));
                 case SECTION -> warnings.accept("environment variable '" + name + "' names the section '" + key
                         + "' rather than one setting and is ignored; set the keys under it one by one");
             }
@@ -141,13 +143,26 @@ final class EnvironmentOverrides {
                 : TextNode.valueOf(value);
     }
 
+    /** Header names ignore case: override the file's spelling of the header rather than add a second one. */
+    private static List<String> spelledAsInFile(ObjectNode root, List<String> path) {
+        String header = path.get(path.size() - 1);
+        Iterator<String> names = root.path("http").path("headers").fieldNames();
+        while (names.hasNext()) {
+            String name = names.next();
+            if (name.equalsIgnoreCase(header)) {
+                return append(path.subList(0, path.size() - 1), List.of(name));
+            }
+        }
+        return path;
+    }
+
     private static void set(ObjectNode root, List<String> path, JsonNode value) {
         ObjectNode parent = root;
         for (String name : path.subList(0, path.size() - 1)) {
             // The environment wins over the file, even where the file put a scalar instead of a section.
             parent = parent.get(name) instanceof ObjectNode child ? child : parent.putObject(name);
         }
-        parent.set(path.get(path.size() - 1), value == null ? JsonNodeFactory.instance.nullNode() : value);
+        parent.set(path.get(path.size() - 1), value.isMissingNode() ? JsonNodeFactory.instance.nullNode() : value);
     }
 
     private static List<String> append(List<String> path, List<String> more) {

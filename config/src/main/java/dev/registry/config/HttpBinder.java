@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /** Binds and checks {@code http.*}. */
 final class HttpBinder {
@@ -116,10 +117,16 @@ final class HttpBinder {
                     + "such as 'X-Content-Type-Options: [nosniff]'");
         }
         Map<String, List<String>> headers = new LinkedHashMap<>();
+        Map<String, String> seen = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
         for (Map.Entry<String, JsonNode> header : node.properties()) {
             ConfigKey headerKey = key.child(header.getKey());
             if (!isHeaderName(header.getKey())) {
                 throw headerKey.problem("is not a valid HTTP header name: use letters, digits and '-' only");
+            }
+            String earlier = seen.putIfAbsent(header.getKey(), header.getKey());
+            if (earlier != null) {
+                throw headerKey.problem("repeats the header " + earlier
+                        + ": HTTP header names ignore case, so give its values under one name");
             }
             headers.put(header.getKey(), headerValues(headerKey, header.getValue()));
         }

@@ -6,20 +6,22 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 
 /** Reads YAML into a plain node tree; binding to records is left to the binders. */
 final class YamlReader {
     // Duplicate keys are almost always a merge mistake, and silently keeping the last one hides it.
-    private static final YAMLMapper MAPPER = new YAMLMapper(YAMLFactory.builder()
+    // (YAMLMapper.builder() rather than YAMLFactory.builder(): the latter drops the parser's default
+    // of reading an empty value, as in "filesystem:", as null.)
+    private static final YAMLMapper MAPPER = YAMLMapper.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .build());
+            .build();
 
     private YamlReader() {
     }
@@ -67,8 +69,19 @@ final class YamlReader {
         return " at line " + location.getLineNr() + ", column " + location.getColumnNr();
     }
 
-    private static String oneLine(String message) {
-        String flat = message == null ? "invalid YAML" : message.replaceAll("\\s+", " ").trim();
+    /**
+     * SnakeYAML's messages quote the offending source over several indented lines; the location is
+     * already given, so only the unindented lines that say what is wrong are kept.
+     */
+    static String oneLine(String message) {
+        if (message == null || message.isBlank()) {
+            return "invalid YAML";
+        }
+        List<String> lines = message.lines()
+                .filter(line -> !line.isBlank() && !Character.isWhitespace(line.charAt(0)))
+                .map(String::trim)
+                .toList();
+        String flat = String.join("; ", lines.isEmpty() ? List.of(message.trim()) : lines).replaceAll("\\s+", " ");
         return flat.endsWith(".") ? flat.substring(0, flat.length() - 1) : flat;
     }
 }
