@@ -64,6 +64,15 @@ class DockerE2ETest {
                     assertEquals(repo + "@" + digest, inspect(engine, latest, "{{index .RepoDigests 0}}"));
                     assertSavedImage(engine, latest, work.resolve("saved"), imageId, layers);
 
+                    // the same image in another repository: docker mounts the layer instead of uploading it
+                    String copy = registry.hostPort() + "/e2e/docker-" + nonce + "-copy:latest";
+                    created.add(copy);
+                    engine.docker("tag", latest, copy).check();
+                    Cli.Result copyPush = engine.docker("push", copy).check();
+                    assertEquals(digest, pushedDigest(copyPush, "latest"), "same manifest in the other repository");
+                    assertTrue(copyPush.stdout().contains("Mounted from e2e/docker-" + nonce),
+                            () -> "docker mounts the existing layer across repositories:\n" + copyPush.describe());
+
                     // second tag, a different image: push, forget, pull by digest
                     Path rootfs2 = writeRootfs(work.resolve("rootfs2.tar"), nonce + "-second", 48 * 1024);
                     String second = repo + ":second";

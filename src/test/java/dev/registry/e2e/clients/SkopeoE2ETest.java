@@ -144,6 +144,38 @@ class SkopeoE2ETest {
         }
     }
 
+    @Test
+    void deleteByDigestRemovesTheManifestAndItsTags() throws Exception {
+        Path work = RegistryProcess.workDir("skopeo-delete");
+        OciLayoutBuilder source = new OciLayoutBuilder(work.resolve("source"));
+        OciLayoutBuilder.Image keep = source.image("linux", "amd64", 16 * KIB);
+        OciLayoutBuilder.Image doomed = source.image("linux", "amd64", 24 * KIB);
+        source.tag(keep.manifest(), "keep");
+        source.tag(doomed.manifest(), "doomed");
+
+        try (RegistryUnderTest registry = RegistryUnderTest.start(work.resolve("storage"))) {
+            withServerLog(registry, () -> {
+                String repo = "docker://" + registry.hostPort() + "/e2e/delete";
+                Skopeo.copy("oci:" + source.dir() + ":keep", repo + ":keep", "--preserve-digests");
+                Skopeo.copy("oci:" + source.dir() + ":doomed", repo + ":doomed", "--preserve-digests");
+                Skopeo.copy("oci:" + source.dir() + ":doomed", repo + ":doomed-too", "--preserve-digests");
+                assertEquals(List.of("doomed", "doomed-too", "keep"), Skopeo.listTags(repo).stream().sorted().toList());
+
+                // skopeo resolves the tag and deletes the manifest by digest
+                Cli.of(Skopeo.BINARY, "--insecure-policy", "delete", "--tls-verify=false", repo + ":doomed").check();
+
+                assertEquals(List.of("keep"), Skopeo.listTags(repo), "tags of the deleted manifest are gone");
+                Cli.Result gone = Cli.of(Skopeo.BINARY, "--insecure-policy", "inspect", "--raw", "--tls-verify=false",
+                        repo + "@" + doomed.manifest().digest()).run();
+                assertTrue(!gone.ok() && gone.stderr().contains("manifest unknown"),
+                        () -> "deleted manifest must be unknown:\n" + gone.describe());
+                assertEquals(404, registry.get("/v2/e2e/delete/manifests/doomed-too", OciLayoutBuilder.OCI_MANIFEST)
+                        .statusCode());
+                assertArrayEquals(keep.manifestBytes(), Skopeo.inspectRaw(repo + ":keep"), "other manifest untouched");
+            });
+        }
+    }
+
     static List<String> repositories(RegistryUnderTest registry) throws Exception {
         List<String> names = new ArrayList<>();
         registry.getJson("/v2/_catalog").path("repositories").forEach(name -> names.add(name.asText()));
