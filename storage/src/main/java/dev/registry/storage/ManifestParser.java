@@ -52,6 +52,11 @@ public final class ManifestParser {
             }
             mediaType = declared;
         } else if (requested != null) {
+            // Docker schema2 manifests and lists always carry mediaType; without it only the OCI
+            // types are possible, so the type derived again from the stored bytes stays the same.
+            if (!requested.equals(MediaTypes.OCI_MANIFEST) && !requested.equals(MediaTypes.OCI_INDEX)) {
+                throw invalid("a manifest of type " + requested + " must declare it in its mediaType field");
+            }
             mediaType = requested;
         } else {
             mediaType = root.has("manifests") ? MediaTypes.OCI_INDEX : MediaTypes.OCI_MANIFEST;

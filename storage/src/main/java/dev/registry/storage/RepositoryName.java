@@ -101,7 +101,7 @@ public final class RepositoryName {
     /** Throws {@code TAG_INVALID} unless {@code tag} matches the tag grammar. */
     public static String validateTag(String tag) {
         if (!isValidTag(tag)) {
-            throw new RegistryException(ErrorCode.TAG_INVALID, "invalid tag", java.util.Map.of("tag",
+            throw new RegistryException(ErrorCode.TAG_INVALID, "invalid tag", tag == null ? null : java.util.Map.of("tag",
                     tag.length() > 200 ? tag.substring(0, 200) + "..." : tag));
         }
         return tag;

@@ -99,6 +99,10 @@ public final class UploadService {
             UploadState state = lastChunk != null
                     ? appendLocked(name, uuid, lastChunk, range)
                     : currentState(name, uuid);
+            if (storedSize(name, uuid) != state.offset) {
+                // appended elsewhere (another replica): verify what is stored, not what we saw
+                state = rebuild(name, uuid);
+            }
             String data = PathLayout.uploadData(name, uuid);
             try (StorageWriter writer = driver.writer(data, true)) {
                 writer.commit();
@@ -164,39 +168,54 @@ public final class UploadService {
                 started = driver.stat(path).modified();
             }
             if (started.isBefore(cutoff)) {
-                purged++;
-                if (dryRun) {
-                    log.info("upload purge (dry run) would remove {}/{} started {}", name, uuid, started);
-                } else {
-                    log.info("upload purge removes {}/{} started {}", name, uuid, started);
-                    try {
-                        driver.delete(path);
-                    } catch (PathNotFoundException gone) {
-                        // finished or cancelled meanwhile
+                ReentrantLock lock = lock(name, uuid);
+                if (!lock.tryLock()) {
+                    continue; // a chunk is arriving right now: not abandoned
+                }
+                try {
+                    // re-check under the lock: the upload may have finished meanwhile
+                    if (driver.list(PathLayout.uploads(name)).contains(path)) {
+                        purged += purgeOne(name, uuid, path, started, dryRun);
                     }
-                    states.invalidate(key(name, uuid));
+                } catch (PathNotFoundException gone) {
+                    // the repository's uploads are all gone
+                } finally {
+                    lock.unlock();
                 }
             }
         }
         return purged;
     }
 
+    /** Removes one abandoned upload (or only logs it, in a dry run); the caller holds its lock. */
+    private int purgeOne(String name, String uuid, String path, Instant started, boolean dryRun) throws IOException {
+        if (dryRun) {
+            log.info("upload purge (dry run) would remove {}/{} started {}", name, uuid, started);
+            return 1;
+        }
+        log.info("upload purge removes {}/{} started {}", name, uuid, started);
+        try {
+            driver.delete(path);
+        } catch (PathNotFoundException gone) {
+            // finished or cancelled meanwhile
+        }
+        states.invalidate(key(name, uuid));
+        return 1;
+    }
+
     private UploadState appendLocked(String name, String uuid, ReadableByteChannel body, ChunkRange range) throws IOException {
         UploadState state = currentState(name, uuid);
-        if (range.start() >= 0 && range.start() != state.offset) {
-            throw new UploadRangeException("chunk starts at " + range.start() + " but the upload holds " + state.offset + " bytes", state.offset);
-        }
         String data = PathLayout.uploadData(name, uuid);
         long written = 0;
         boolean ok = false;
         try (StorageWriter writer = driver.writer(data, true)) {
             if (writer.size() != state.offset) {
                 // Someone else (another replica, or a failed chunk) changed the data: resync.
-                states.invalidate(key(name, uuid));
                 state = rebuild(name, uuid);
-                if (range.start() >= 0 && range.start() != state.offset) {
-                    throw new UploadRangeException("chunk starts at " + range.start() + " but the upload holds " + state.offset + " bytes", state.offset);
-                }
+            }
+            if (range.start() >= 0 && range.start() != state.offset) {
+                ok = true;
+                throw new UploadRangeException("chunk starts at " + range.start() + " but the upload holds " + state.offset + " bytes", state.offset);
             }
             ByteBuffer buffer = ByteBuffer.allocate(COPY_BUFFER);
             int n;

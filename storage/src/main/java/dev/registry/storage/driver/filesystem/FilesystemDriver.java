@@ -86,11 +86,11 @@ public final class FilesystemDriver implements StorageDriver {
                 channel.write(buffer);
             }
             channel.force(true);
+            publish(temp, target);
         } catch (IOException e) {
             Files.deleteIfExists(temp);
             throw e;
         }
-        publish(temp, target);
     }
 
     private Path tempSibling(Path target) throws IOException {
@@ -105,9 +105,6 @@ public final class FilesystemDriver implements StorageDriver {
             Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(source, target, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            Files.deleteIfExists(source);
-            throw e;
         }
         syncDirectory(target.getParent());
     }
@@ -125,6 +122,9 @@ public final class FilesystemDriver implements StorageDriver {
 
     @Override
     public ReadableByteChannel reader(String path, long offset) throws IOException {
+        if (offset < 0) {
+            throw new IllegalArgumentException("negative offset " + offset + " for " + path);
+        }
         Path file = resolve(path);
         FileChannel channel;
         try {

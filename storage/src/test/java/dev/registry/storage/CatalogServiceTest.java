@@ -1,0 +1,213 @@
+package dev.registry.storage;
+
+import dev.registry.storage.driver.FileInfo;
+import dev.registry.storage.driver.StorageDriver;
+import dev.registry.storage.driver.StorageWriter;
+import dev.registry.storage.driver.filesystem.FilesystemDriver;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+import static dev.registry.storage.TestSupport.utf8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class CatalogServiceTest {
+    static final Digest D = Digest.sha256(utf8("m"));
+
+    @TempDir
+    Path root;
+
+    RecordingDriver driver;
+    Registry registry;
+
+    /** Delegates to a filesystem driver and records which directories were listed. */
+    static final class RecordingDriver implements StorageDriver {
+        final StorageDriver delegate;
+        final List<String> listed = Collections.synchronizedList(new ArrayList<>());
+
+        RecordingDriver(StorageDriver delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public String name() {
+            return delegate.name();
+        }
+
+        @Override
+        public byte[] getContent(String path) throws IOException {
+            return delegate.getContent(path);
+        }
+
+        @Override
+        public void putContent(String path, byte[] content) throws IOException {
+            delegate.putContent(path, content);
+        }
+
+        @Override
+        public ReadableByteChannel reader(String path, long offset) throws IOException {
+            return delegate.reader(path, offset);
+        }
+
+        @Override
+        public StorageWriter writer(String path, boolean append) throws IOException {
+            return delegate.writer(path, append);
+        }
+
+        @Override
+        public FileInfo stat(String path) throws IOException {
+            return delegate.stat(path);
+        }
+
+        @Override
+        public List<String> list(String path) throws IOException {
+            listed.add(path);
+            return delegate.list(path);
+        }
+
+        @Override
+        public void move(String source, String destination) throws IOException {
+            delegate.move(source, destination);
+        }
+
+        @Override
+        public void delete(String path) throws IOException {
+            delegate.delete(path);
+        }
+    }
+
+    @BeforeEach
+    void setUp() throws IOException {
+        driver = new RecordingDriver(new FilesystemDriver(root));
+        registry = TestSupport.registry(driver);
+    }
+
+    private void repository(String name) throws IOException {
+        registry.tags().tag(name, "latest", D);
+    }
+
+    private CatalogService.Page page(int limit, String last) throws IOException {
+        return registry.catalog().repositories(limit, last);
+    }
+
+    @Test
+    void emptyRegistry() throws IOException {
+        assertEquals(new CatalogService.Page(List.of(), false), page(100, null));
+    }
+
+    @Test
+    void componentWiseOrder() throws IOException {
+        for (String name : List.of("b", "a-b", "a0", "a/b/c", "a", "a/b", "a.b", "a_b", "ab", "a/a-b", "a/a/b")) {
+            repository(name);
+        }
+        // component by component: "a/..." sorts with "a", before "a-b" although '-' < '/'
+        assertEquals(List.of("a", "a/a/b", "a/a-b", "a/b", "a/b/c", "a-b", "a.b", "a0", "a_b", "ab", "b"),
+                page(100, null).items());
+        assertFalse(page(100, null).more());
+    }
+
+    @Test
+    void paginationWithLimitAndLast() throws IOException {
+        for (String name : List.of("a", "a/b", "a/b/c", "a-b", "a0", "b")) {
+            repository(name);
+        }
+        assertEquals(new CatalogService.Page(List.of("a", "a/b"), true), page(2, null));
+        assertEquals(new CatalogService.Page(List.of("a/b/c", "a-b"), true), page(2, "a/b"));
+        assertEquals(new CatalogService.Page(List.of("a0", "b"), false), page(2, "a-b"));
+        assertEquals(new CatalogService.Page(List.of(), false), page(2, "b"));
+        assertEquals(new CatalogService.Page(List.of(), false), page(2, "zzz"));
+        // last need not be a listed name
+        assertEquals(new CatalogService.Page(List.of("a/b", "a/b/c", "a-b"), true), page(3, "a/a"));
+        assertEquals(new CatalogService.Page(List.of("a", "a/b", "a/b/c", "a-b", "a0", "b"), false), page(6, null));
+        assertEquals(new CatalogService.Page(List.of("b"), false), page(1, "a0"));
+
+        // walking all pages of 1 yields every name exactly once, in order
+        List<String> walked = new ArrayList<>();
+        String last = null;
+        while (true) {
+            CatalogService.Page p = page(1, last);
+            walked.addAll(p.items());
+            if (!p.more()) {
+                break;
+            }
+            last = p.items().get(p.items().size() - 1);
+        }
+        assertEquals(List.of("a", "a/b", "a/b/c", "a-b", "a0", "b"), walked);
+    }
+
+    @Test
+    void repositoriesWithoutManifestsAreNotListed() throws IOException {
+        repository("with/manifests");
+        registry.uploads().start("only/uploads");
+        registry.blobs().link("only/layers", D);
+        Files.createDirectories(root.resolve("docker/registry/v2/repositories/just/a/dir"));
+        assertEquals(List.of("with/manifests"), page(100, null).items());
+    }
+
+    @Test
+    void uploadOnlyRepositoriesAreStillFoundForPurge() throws IOException {
+        registry.uploads().start("only/uploads");
+        registry.blobs().link("only/layers", D);
+        repository("with/manifests");
+        assertEquals(List.of("only/layers", "only/uploads", "with/manifests"),
+                RepositoryWalker.allRepositories(driver));
+        assertEquals(List.of("with/manifests"), RepositoryWalker.catalogRepositories(driver));
+    }
+
+    @Test
+    void invalidDirectoryNamesAreNotListed() throws IOException {
+        repository("good");
+        Path repos = root.resolve("docker/registry/v2/repositories");
+        Files.createDirectories(repos.resolve("UPPER/_manifests/tags"));
+        Files.createDirectories(repos.resolve("good/Bad/_manifests/tags"));
+        Files.createDirectories(repos.resolve("a..b/_manifests/tags"));
+        assertEquals(List.of("good"), page(100, null).items());
+    }
+
+    @Test
+    void underscoreDirectoriesAreNotDescended() throws IOException {
+        repository("app");
+        repository("app/nested");
+        registry.uploads().start("app");
+        registry.blobs().link("app", D);
+        // a repository-looking tree hidden below an underscore directory
+        Path repos = root.resolve("docker/registry/v2/repositories");
+        Files.createDirectories(repos.resolve("app/_layers/sha256/x/_manifests/tags"));
+        Files.createDirectories(repos.resolve("_hidden/_manifests/tags"));
+        driver.listed.clear();
+
+        assertEquals(List.of("app", "app/nested"), page(100, null).items());
+        for (String listed : driver.listed) {
+            String relative = listed.substring(PathLayout.REPOSITORIES.length());
+            assertFalse(relative.contains("/_"), "walked into " + listed);
+        }
+        assertTrue(driver.listed.contains(PathLayout.REPOSITORIES + "/app/nested"));
+    }
+
+    @Test
+    void nestedRepositoriesBothListed() throws IOException {
+        repository("x");
+        repository("x/y");
+        repository("x/y/z");
+        assertEquals(List.of("x", "x/y", "x/y/z"), page(10, null).items());
+    }
+
+    @Test
+    void catalogOrderComparator() {
+        assertTrue(RepositoryWalker.CATALOG_ORDER.compare("a/b", "a-b") < 0);
+        assertTrue(RepositoryWalker.CATALOG_ORDER.compare("a", "a/b") < 0);
+        assertTrue(RepositoryWalker.CATALOG_ORDER.compare("a/b", "a") > 0);
+        assertEquals(0, RepositoryWalker.CATALOG_ORDER.compare("a/b", "a/b"));
+        assertTrue(RepositoryWalker.CATALOG_ORDER.compare("a/z", "b") < 0);
+    }
+}
