@@ -56,6 +56,22 @@ abstract class ApiTestBase {
         return s.toString().toLowerCase(Locale.ROOT);
     }
 
+    /** Every repository in the catalog, following {@code Link} headers from {@code GET /v2/_catalog}. */
+    protected List<String> catalog() throws IOException {
+        List<String> all = new java.util.ArrayList<>();
+        String url = "/v2/_catalog";
+        for (int page = 0; url != null; page++) {
+            if (page > 10_000) {
+                throw new AssertionError("catalog pagination does not end");
+            }
+            ApiResponse response = client.get(url);
+            Asserts.assertStatus(200, response);
+            response.json().path("repositories").forEach(r -> all.add(r.asText()));
+            url = Links.next(response);
+        }
+        return all;
+    }
+
     /** A pushed OCI image: config and one layer blob, and its manifest. */
     record Image(String repo, String tag, byte[] manifest, String digest, String mediaType,
                  Descriptor config, Descriptor layer) {

@@ -14,6 +14,15 @@ final class Json {
         return MAPPER.createObjectNode();
     }
 
+    /** The texts of a JSON array (empty for a missing node or null). */
+    static java.util.List<String> strings(com.fasterxml.jackson.databind.JsonNode array) {
+        java.util.List<String> out = new java.util.ArrayList<>();
+        if (array != null) {
+            array.forEach(n -> out.add(n.asText()));
+        }
+        return out;
+    }
+
     static byte[] bytes(Object node) {
         try {
             return MAPPER.writeValueAsBytes(node);

@@ -79,6 +79,20 @@ final class RawHttp {
             return this;
         }
 
+        /** Asks to keep the connection open (for {@link Connection}). */
+        Request keepAlive() {
+            headers.put("Connection", "keep-alive");
+            return this;
+        }
+
+        String method() {
+            return method;
+        }
+
+        String target() {
+            return target;
+        }
+
         Request noAutoContentLength() {
             this.autoContentLength = false;
             return this;
@@ -163,6 +177,81 @@ final class RawHttp {
             } catch (EOFException | java.net.SocketException closed) {
                 return null;
             }
+        }
+    }
+
+    /** Opens one connection for several exchanges in a row (keep-alive, pipelining). */
+    Connection open() throws IOException {
+        return new Connection(connect());
+    }
+
+    /** One kept-alive connection. */
+    static final class Connection implements AutoCloseable {
+        private final Socket socket;
+        private final InputStream in;
+        private final OutputStream out;
+
+        private Connection(Socket socket) throws IOException {
+            this.socket = socket;
+            this.in = new java.io.BufferedInputStream(socket.getInputStream());
+            this.out = socket.getOutputStream();
+        }
+
+        /** Writes a request without reading anything. */
+        void write(Request request) throws IOException {
+            out.write(request.encode());
+            out.flush();
+        }
+
+        /** Writes raw bytes (for a body sent after an interim answer). */
+        void writeRaw(byte[] bytes) throws IOException {
+            out.write(bytes);
+            out.flush();
+        }
+
+        /** Reads the next response for a request of this method. */
+        ApiResponse read(String method, String target) throws IOException {
+            return readResponse(in, method, target);
+        }
+
+        /**
+         * Reads the next status line and headers only if they come within {@code millis}; returns the
+         * status, or -1 if nothing came.
+         */
+        int peekInterim(int millis) throws IOException {
+            socket.setSoTimeout(millis);
+            try {
+                in.mark(1 << 16);
+                String line = readLine(in);
+                if (line == null) {
+                    return -1;
+                }
+                int status = Integer.parseInt(line.split(" ", 3)[1]);
+                if (status == 100) {
+                    String header;
+                    while ((header = readLine(in)) != null && !header.isEmpty()) {
+                        // drop the interim answer's headers
+                    }
+                } else {
+                    in.reset();
+                }
+                return status;
+            } catch (SocketTimeoutException nothingYet) {
+                in.reset();
+                return -1;
+            } finally {
+                socket.setSoTimeout(TIMEOUT_MS);
+            }
+        }
+
+        ApiResponse exchange(Request request) throws IOException {
+            write(request);
+            return read(request.method(), request.target());
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
         }
     }
 

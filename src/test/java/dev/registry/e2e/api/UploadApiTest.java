@@ -608,4 +608,153 @@ class UploadApiTest extends ApiTestBase {
         assertStatus(201, client.put(withDigest(client.location(empty), Digests.sha256(data)), new byte[0]));
         assertBlob(repo, Digests.sha256(data), data);
     }
+    @Test
+    void finalPutWithContentRangeMustContinueAtTheOffset() throws Exception {
+        String repo = repo("up");
+        byte[] data = Digests.randomBytes(30);
+        String digest = Digests.sha256(data);
+        String location = client.newUpload(repo);
+        location = assertChunkAccepted(client.patch(location, slice(data, 0, 10), "Content-Type", OCTET,
+                "Content-Range", "0-9"), 10, null);
+        // the digest of what a server ignoring Content-Range would assemble: it must not be accepted
+        byte[] blind = new byte[25];
+        System.arraycopy(data, 0, blind, 0, 10);
+        System.arraycopy(data, 15, blind, 10, 15);
+        ApiResponse gap = client.put(withDigest(location, Digests.sha256(blind)), slice(data, 15, 30),
+                "Content-Type", OCTET, "Content-Range", "15-29");
+        assertStatusIn(gap, 400, 416);
+        assertNoBlob(repo, Digests.sha256(blind));
+        assertNoBlob(repo, digest);
+    }
+
+    @Test
+    void streamedMonolithicPut() throws Exception {
+        String repo = repo("up");
+        byte[] data = Digests.randomBytes(150_000);
+        String digest = Digests.sha256(data);
+        String location = client.newUpload(repo);
+        ApiResponse put = client.sendStreaming("PUT", withDigest(location, digest), () -> new ByteArrayInputStream(data),
+                "Content-Type", OCTET);
+        assertStatus(201, put);
+        assertHeader(digest, put, "Docker-Content-Digest");
+        assertBlob(repo, digest, data);
+    }
+
+    @Test
+    void streamedMonolithicPost() throws Exception {
+        String repo = repo("up");
+        byte[] data = Digests.randomBytes(150_000);
+        String digest = Digests.sha256(data);
+        ApiResponse post = client.sendStreaming("POST", withDigest("/v2/" + repo + "/blobs/uploads/", digest),
+                () -> new ByteArrayInputStream(data), "Content-Type", OCTET);
+        assertStatus(201, post);
+        assertHeader(digest, post, "Docker-Content-Digest");
+        assertBlob(repo, digest, data);
+    }
+
+    @Test
+    void emptyBlobByMonolithicPost() throws Exception {
+        String repo = repo("up");
+        String digest = Digests.sha256(new byte[0]);
+        ApiResponse post = client.post(withDigest("/v2/" + repo + "/blobs/uploads/", digest), new byte[0],
+                "Content-Type", OCTET);
+        assertStatus(201, post);
+        ApiResponse get = client.get("/v2/" + repo + "/blobs/" + digest);
+        assertStatus(200, get);
+        assertEquals(0, get.body().length);
+    }
+
+    @Test
+    void patchWithoutContentType() throws Exception {
+        String repo = repo("up");
+        byte[] data = Digests.randomBytes(100);
+        String location = client.newUpload(repo);
+        location = assertChunkAccepted(client.patch(location, data), 100, null);
+        assertStatus(201, client.put(withDigest(location, Digests.sha256(data)), new byte[0]));
+        assertBlob(repo, Digests.sha256(data), data);
+    }
+
+    @Test
+    void interleavedSessionsAreIndependent() throws Exception {
+        String repo = repo("up");
+        byte[] a = Digests.randomBytes(2000);
+        byte[] b = Digests.randomBytes(3000);
+        String la = client.newUpload(repo);
+        String lb = client.newUpload(repo);
+        la = assertChunkAccepted(client.patch(la, slice(a, 0, 1000), "Content-Type", OCTET, "Content-Range", "0-999"), 1000, null);
+        lb = assertChunkAccepted(client.patch(lb, slice(b, 0, 1500), "Content-Type", OCTET, "Content-Range", "0-1499"), 1500, null);
+        la = assertChunkAccepted(client.patch(la, slice(a, 1000, 2000), "Content-Type", OCTET, "Content-Range", "1000-1999"), 2000, null);
+        lb = assertChunkAccepted(client.patch(lb, slice(b, 1500, 3000), "Content-Type", OCTET, "Content-Range", "1500-2999"), 3000, null);
+        assertStatus(201, client.put(withDigest(lb, Digests.sha256(b)), new byte[0]));
+        assertStatus(201, client.put(withDigest(la, Digests.sha256(a)), new byte[0]));
+        assertBlob(repo, Digests.sha256(a), a);
+        assertBlob(repo, Digests.sha256(b), b);
+    }
+
+    @Test
+    void manySmallChunks() throws Exception {
+        String repo = repo("up");
+        byte[] data = Digests.randomBytes(64 * 37);
+        String location = client.newUpload(repo);
+        for (int offset = 0; offset < data.length; offset += 64) {
+            location = assertChunkAccepted(client.patch(location, slice(data, offset, offset + 64), "Content-Type", OCTET,
+                    "Content-Range", offset + "-" + (offset + 63)), offset + 64, null);
+        }
+        assertStatus(201, client.put(withDigest(location, Digests.sha256(data)), new byte[0]));
+        assertBlob(repo, Digests.sha256(data), data);
+    }
+
+    @Test
+    void mountOfADeletedBlobStartsAnUpload() throws Exception {
+        String from = repo("mount-src");
+        String to = repo("mount-dst");
+        byte[] data = Digests.randomBytes(300);
+        String digest = client.pushBlob(from, data);
+        client.pushBlob(from, Digests.randomBytes(10));
+        assertStatus(202, client.delete("/v2/" + from + "/blobs/" + digest));
+        ApiResponse mount = client.post("/v2/" + to + "/blobs/uploads/?mount=" + digest + "&from=" + from, new byte[0]);
+        assertStatus(202, mount);
+        assertNoBlob(to, digest);
+    }
+
+    @Test
+    void mountIntoTheSameRepository() throws Exception {
+        String repo = repo("mount-self");
+        byte[] data = Digests.randomBytes(300);
+        String digest = client.pushBlob(repo, data);
+        ApiResponse mount = client.post("/v2/" + repo + "/blobs/uploads/?mount=" + digest + "&from=" + repo, new byte[0]);
+        assertStatus(201, mount);
+        assertBlob(repo, digest, data);
+    }
+
+    @Test
+    void sessionStatusReportsProgressAfterEachChunk() throws Exception {
+        String repo = repo("up");
+        byte[] data = Digests.randomBytes(500);
+        ApiResponse start = client.startUpload(repo);
+        String uuid = start.header("Docker-Upload-UUID");
+        String location = client.location(start);
+        for (int i = 0; i < 5; i++) {
+            location = assertChunkAccepted(client.patch(location, slice(data, i * 100, i * 100 + 100),
+                    "Content-Type", OCTET), (i + 1) * 100, uuid);
+            ApiResponse status = client.get(location);
+            assertStatus(204, status);
+            assertHeader("0-" + ((i + 1) * 100 - 1), status, "Range");
+            assertHeader(uuid, status, "Docker-Upload-UUID");
+        }
+    }
+
+    @Test
+    void mountFromAParentNameDoesNotReachTheChild() throws Exception {
+        String parent = repo("mount-parent");
+        String child = parent + "/child";
+        String to = repo("mount-dst");
+        byte[] data = Digests.randomBytes(300);
+        String digest = client.pushBlob(child, data);
+        client.pushBlob(parent, Digests.randomBytes(10));
+        ApiResponse mount = client.post("/v2/" + to + "/blobs/uploads/?mount=" + digest + "&from=" + parent, new byte[0]);
+        assertStatus(202, mount);
+        assertNoBlob(to, digest);
+        assertNoBlob(parent, digest);
+    }
 }

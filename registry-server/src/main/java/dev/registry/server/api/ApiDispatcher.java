@@ -78,6 +78,9 @@ public final class ApiDispatcher implements RequestHandler {
     private ApiResponse dispatch(ApiRequest request) throws IOException, AccessDeniedException {
         Route route = request.route();
         HttpMethod method = request.method();
+        if (request.malformedQuery()) {
+            return Errors.of(400, ErrorCode.UNSUPPORTED.name(), "malformed query string", null);
+        }
         if (route.kind() == Route.Kind.NOT_FOUND) {
             return Errors.of(404, "NOT_FOUND", "no such API endpoint", null);
         }

@@ -88,13 +88,13 @@ final class BlobEndpoints {
                     return new ByteRange(size - length, length);
                 }
                 long start = Long.parseLong(first);
-                long end = last.isEmpty() ? size - 1 : Long.parseLong(last);
-                if (start < 0 || end < start) {
+                if (start < 0 || (!last.isEmpty() && Long.parseLong(last) < start)) {
                     return null;
                 }
                 if (start >= size) {
                     return UNSATISFIABLE;
                 }
+                long end = last.isEmpty() ? size - 1 : Long.parseLong(last);
                 end = Math.min(end, size - 1);
                 return new ByteRange(start, end - start + 1);
             } catch (NumberFormatException e) {

@@ -19,13 +19,23 @@ public final class ApiRequest {
     private final HttpHeaders headers;
     private final RequestBody body;
     private final boolean secure;
+    private final boolean malformedQuery;
     private String user = "-";
 
     public ApiRequest(HttpMethod method, String uri, String path, HttpHeaders headers, RequestBody body, boolean secure) {
         this.method = method;
         this.uri = uri;
         this.route = Route.parse(path);
-        this.query = new QueryStringDecoder(uri).parameters();
+        Map<String, List<String>> parameters;
+        boolean malformed = false;
+        try {
+            parameters = new QueryStringDecoder(uri).parameters();
+        } catch (IllegalArgumentException badEscape) {
+            parameters = Map.of();
+            malformed = true;
+        }
+        this.query = parameters;
+        this.malformedQuery = malformed;
         this.headers = headers;
         this.body = body;
         this.secure = secure;
@@ -47,6 +57,11 @@ public final class ApiRequest {
     public String query(String name) {
         List<String> values = query.get(name);
         return values == null || values.isEmpty() ? null : values.get(0);
+    }
+
+    /** Whether the query string could not be decoded (a bad percent-escape). */
+    public boolean malformedQuery() {
+        return malformedQuery;
     }
 
     public boolean hasQuery(String name) {

@@ -1,0 +1,186 @@
+package dev.registry.server.tls;
+
+import io.netty.handler.codec.http2.Http2SecurityUtil;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import io.netty.handler.ssl.SupportedCipherSuiteFilter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.net.ssl.SSLException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.function.LongSupplier;
+
+/**
+ * The server's Netty {@link SslContext}, rebuilt when its certificate or key file changes, so
+ * rotated certificates (cert-manager, ACME clients) are served without a restart.
+ *
+ * <p>Connections call {@link #current()}; at most once per check interval that call looks at the
+ * two files' modification time, size and identity (following symlinks, which is how Kubernetes
+ * swaps secret volumes) and rebuilds when they changed. A reload that fails (say the certificate
+ * was written but the key not yet) keeps serving the previous context and logs one warning per
+ * distinct file state; the next change is tried again.
+ *
+ * <p>The context speaks TLS 1.3 and 1.2 (or 1.3 only), Netty's HTTP/2 cipher list (AEAD with
+ * forward secrecy only), and advertises {@code h2} and {@code http/1.1} through ALPN.
+ */
+public final class ReloadingSslContext {
+    /** How often {@link #current()} looks at the files by default. */
+    public static final Duration DEFAULT_CHECK_INTERVAL = Duration.ofSeconds(5);
+
+    private static final Logger log = LoggerFactory.getLogger(ReloadingSslContext.class);
+
+    private final Path certificateFile;
+    private final Path keyFile;
+    private final List<String> protocols;
+    private final long checkIntervalNanos;
+    private final LongSupplier nanoTime;
+    private final Object reloadLock = new Object();
+
+    private volatile Loaded loaded;
+    private volatile long nextCheck;
+    /** The file state whose reload failed and was already reported; guarded by {@link #reloadLock}. */
+    private FileState reportedFailure;
+
+    private record Loaded(SslContext context, X509Certificate certificate, FileState files) {
+    }
+
+    /** Modification time, size and identity of both files; {@code null} parts for missing files. */
+    private record FileState(Object certificate, Object key) {
+    }
+
+    private ReloadingSslContext(Path certificateFile, Path keyFile, List<String> protocols, Duration checkInterval,
+                                LongSupplier nanoTime) {
+        this.certificateFile = certificateFile;
+        this.keyFile = keyFile;
+        this.protocols = protocols;
+        this.checkIntervalNanos = checkInterval.toNanos();
+        this.nanoTime = nanoTime;
+    }
+
+    /**
+     * Loads the certificate chain and key and builds the first context.
+     *
+     * @param minimumVersion {@code tls1.2} or {@code tls1.3} ({@code null} means {@code tls1.2})
+     * @throws TlsFileException when the files cannot be used
+     * @throws IllegalArgumentException for an unknown {@code minimumVersion}
+     */
+    public static ReloadingSslContext open(Path certificateFile, Path keyFile, String minimumVersion) {
+        return open(certificateFile, keyFile, minimumVersion, DEFAULT_CHECK_INTERVAL, System::nanoTime);
+    }
+
+    static ReloadingSslContext open(Path certificateFile, Path keyFile, String minimumVersion, Duration checkInterval,
+                                    LongSupplier nanoTime) {
+        ReloadingSslContext context = new ReloadingSslContext(certificateFile, keyFile, protocols(minimumVersion), checkInterval,
+                nanoTime);
+        FileState state = context.fileState();
+        context.loaded = context.load(state);
+        context.nextCheck = nanoTime.getAsLong() + context.checkIntervalNanos;
+        return context;
+    }
+
+    /**
+     * The TLS protocol versions for a {@code http.tls.minimumtls} value, newest first.
+     *
+     * @throws IllegalArgumentException for anything but {@code tls1.2} and {@code tls1.3}
+     */
+    public static List<String> protocols(String minimumVersion) {
+        String version = minimumVersion == null || minimumVersion.isBlank() ? "tls1.2" : minimumVersion.trim().toLowerCase(Locale.ROOT);
+        return switch (version) {
+            case "tls1.2" -> List.of("TLSv1.3", "TLSv1.2");
+            case "tls1.3" -> List.of("TLSv1.3");
+            default -> throw new IllegalArgumentException("minimum TLS version '" + minimumVersion
+                    + "' is not supported: use tls1.2 or tls1.3 (older versions are insecure)");
+        };
+    }
+
+    /**
+     * The context for a new connection, reloaded first if the files changed since the last look
+     * (at most every check interval). Call {@code current().newHandler(channel.alloc())} per connection.
+     */
+    public SslContext current() {
+        long now = nanoTime.getAsLong();
+        if (now - nextCheck >= 0) {
+            synchronized (reloadLock) {
+                if (now - nextCheck >= 0) {
+                    nextCheck = now + checkIntervalNanos;
+                    reloadIfChanged();
+                }
+            }
+        }
+        return loaded.context();
+    }
+
+    /** The leaf certificate currently served, for logging. */
+    public X509Certificate certificate() {
+        return loaded.certificate();
+    }
+
+    private void reloadIfChanged() {
+        FileState state = fileState();
+        if (state.equals(loaded.files()) || state.equals(reportedFailure)) {
+            return;
+        }
+        try {
+            Loaded fresh = load(state);
+            loaded = fresh;
+            reportedFailure = null;
+            log.info("reloaded TLS certificate {} (subject {}, expires {})", certificateFile,
+                    fresh.certificate().getSubjectX500Principal().getName(), fresh.certificate().getNotAfter().toInstant());
+        } catch (RuntimeException e) {
+            reportedFailure = state;
+            log.warn("TLS certificate files changed but cannot be loaded, still serving the previous certificate: {}",
+                    e.getMessage());
+        }
+    }
+
+    private Loaded load(FileState state) {
+        CertifiedKey credentials = PemFiles.readCertifiedKey(certificateFile, keyFile);
+        return new Loaded(newSslContext(credentials, protocols, certificateFile), credentials.leaf(), state);
+    }
+
+    private FileState fileState() {
+        return new FileState(stateOf(certificateFile), stateOf(keyFile));
+    }
+
+    private static Object stateOf(Path file) {
+        try {
+            BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+            return List.of(attributes.lastModifiedTime(), attributes.size(), Objects.requireNonNullElse(attributes.fileKey(), ""));
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** A server context from already validated credentials (JDK provider: OpenSSL is not bundled). */
+    static SslContext newSslContext(CertifiedKey credentials, List<String> protocols, Path certificateFile) {
+        try {
+            return SslContextBuilder.forServer(credentials.key(), credentials.chain())
+                    .sslProvider(SslProvider.JDK)
+                    .protocols(protocols)
+                    .ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
+                    .applicationProtocolConfig(new ApplicationProtocolConfig(
+                            ApplicationProtocolConfig.Protocol.ALPN,
+                            // Without ALPN support in the JDK we would rather not advertise than fail handshakes.
+                            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                            // A client picking something we did not offer gets HTTP/1.1, the fallback below.
+                            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                            ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1))
+                    .build();
+        } catch (SSLException | IllegalArgumentException e) {
+            throw new TlsFileException(certificateFile, "TLS certificate " + certificateFile + " and its key cannot be used ("
+                    + e.getMessage() + ").", e);
+        }
+    }
+}

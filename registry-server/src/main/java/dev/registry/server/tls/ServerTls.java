@@ -1,0 +1,107 @@
+package dev.registry.server.tls;
+
+import dev.registry.config.ConfigException;
+import dev.registry.config.TlsConfig;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelPipeline;
+
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * TLS for the server port, from {@code http.tls}: the configured certificate and key, or a
+ * self-signed CA and certificate kept in {@code http.tls.selfsigned.directory}; either way
+ * reloaded when the files change, with ALPN choosing HTTP/2 or HTTP/1.1 per connection.
+ */
+public final class ServerTls {
+    private final ReloadingSslContext context;
+    private final SelfSignedCertificates.Result selfSigned;
+
+    private ServerTls(ReloadingSslContext context, SelfSignedCertificates.Result selfSigned) {
+        this.context = context;
+        this.selfSigned = selfSigned;
+    }
+
+    /**
+     * Loads (or for self-signed, first generates) the certificate and builds the TLS context.
+     *
+     * @throws ConfigException naming the {@code http.tls} setting at fault when it cannot be used
+     * @throws IllegalArgumentException when {@code config} does not enable TLS
+     */
+    public static ServerTls open(TlsConfig config) {
+        if (!config.enabled()) {
+            throw new IllegalArgumentException("TLS is not enabled in this configuration");
+        }
+        try {
+            ReloadingSslContext.protocols(config.minimumVersion());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("http.tls.minimumtls (REGISTRY_HTTP_TLS_MINIMUMTLS): " + e.getMessage() + ".");
+        }
+        if (config.certificate() != null) {
+            if (config.key() == null) {
+                throw new ConfigException("http.tls.key (REGISTRY_HTTP_TLS_KEY) is required with http.tls.certificate: "
+                        + "give the certificate's private key file.");
+            }
+            return new ServerTls(openContext(config.certificate(), config.key(), config), null);
+        }
+        SelfSignedCertificates.Result generated = ensureSelfSigned(config.selfSigned());
+        return new ServerTls(openContext(generated.certificate(), generated.key(), config), generated);
+    }
+
+    private static SelfSignedCertificates.Result ensureSelfSigned(TlsConfig.SelfSignedConfig selfSigned) {
+        if (selfSigned.directory() == null) {
+            throw new ConfigException("http.tls.selfsigned.directory (REGISTRY_HTTP_TLS_SELFSIGNED_DIRECTORY) is required: "
+                    + "give a directory to keep the generated CA and server certificate in.");
+        }
+        try {
+            return SelfSignedCertificates.ensure(selfSigned.hosts(), selfSigned.directory());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("http.tls.selfsigned.hosts (REGISTRY_HTTP_TLS_SELFSIGNED_HOSTS): " + e.getMessage()
+                    + ": list DNS names and IP addresses only.", e);
+        } catch (UncheckedIOException e) {
+            throw new ConfigException("http.tls.selfsigned.directory (REGISTRY_HTTP_TLS_SELFSIGNED_DIRECTORY): " + e.getMessage()
+                    + ": give a directory this process may write.", e);
+        } catch (TlsFileException e) {
+            throw new ConfigException("http.tls.selfsigned.directory (REGISTRY_HTTP_TLS_SELFSIGNED_DIRECTORY): " + e.getMessage(), e);
+        }
+    }
+
+    private static ReloadingSslContext openContext(Path certificate, Path key, TlsConfig config) {
+        try {
+            return ReloadingSslContext.open(certificate, key, config.minimumVersion());
+        } catch (TlsFileException e) {
+            String setting = config.certificate() == null
+                    ? "http.tls.selfsigned.directory (REGISTRY_HTTP_TLS_SELFSIGNED_DIRECTORY)"
+                    : key.equals(e.file()) ? "http.tls.key (REGISTRY_HTTP_TLS_KEY)"
+                    : "http.tls.certificate (REGISTRY_HTTP_TLS_CERTIFICATE)";
+            throw new ConfigException(setting + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Adds TLS and protocol negotiation to a new connection; call from the server's
+     * {@code ChannelInitializer} instead of adding the HTTP handlers directly.
+     *
+     * @param http1 adds the HTTP/1.1 handlers to the connection pipeline once ALPN picked
+     *              {@code http/1.1} (or the client did not use ALPN)
+     * @param http2Stream adds the request handlers to each HTTP/2 stream pipeline, which already
+     *                    holds the frame-to-HTTP-object codec and a {@code ChunkedWriteHandler}
+     */
+    public void initChannel(Channel channel, Consumer<ChannelPipeline> http1, Consumer<ChannelPipeline> http2Stream) {
+        channel.pipeline()
+                .addLast("tls", context.current().newHandler(channel.alloc()))
+                .addLast("alpn", new HttpProtocolNegotiationHandler(http1, http2Stream));
+    }
+
+    /** The reloading context, for callers that build their own pipeline. */
+    public ReloadingSslContext context() {
+        return context;
+    }
+
+    /** What was found or generated in self-signed mode; empty when a certificate is configured. */
+    public Optional<SelfSignedCertificates.Result> selfSigned() {
+        return Optional.ofNullable(selfSigned);
+    }
+}
