@@ -139,7 +139,7 @@ public final class SelfSignedCertificates {
             log.info("issued self-signed server certificate {} for {} (expires {})", certificateFile, String.join(", ", names.hosts()), server.getNotAfter().toInstant());
             return new Result(caCertificateFile, certificateFile, keyFile, caGenerated, true, server.getNotAfter().toInstant());
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write TLS certificates to " + directory + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot keep TLS certificates in " + directory + " (" + describe(e) + ")", e);
         }
     }
 
@@ -173,6 +173,16 @@ public final class SelfSignedCertificates {
             return null;
         }
         return server;
+    }
+
+    private static String describe(IOException e) {
+        if (e instanceof java.nio.file.FileAlreadyExistsException) {
+            return e.getMessage() + " exists and is not a directory";
+        }
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied on " + e.getMessage();
+        }
+        return e.toString();
     }
 
     private static boolean expiresSoon(X509Certificate certificate, Instant now) {

@@ -1,0 +1,85 @@
+package dev.registry.server.tls;
+
+import dev.registry.config.ConfigException;
+import dev.registry.config.TlsConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ServerTlsTest {
+    @TempDir
+    Path temp;
+
+    private static TlsConfig selfSigned(List<String> hosts, Path directory) {
+        return new TlsConfig(null, null, new TlsConfig.SelfSignedConfig(hosts, directory), "tls1.2");
+    }
+
+    @Test
+    void selfSignedServesHttp2ThroughInitChannel() throws Exception {
+        ServerTls tls = ServerTls.open(selfSigned(List.of("127.0.0.1"), temp.resolve("tls")));
+        SelfSignedCertificates.Result generated = tls.selfSigned().orElseThrow();
+        assertTrue(generated.caGenerated());
+        assertEquals(TlsTestSupport.leaf(generated.certificate()), tls.context().certificate());
+
+        try (TestTlsServer server = new TestTlsServer(tls::initChannel);
+             HttpClient client = HttpClient.newBuilder().sslContext(TlsTestSupport.trusting(generated.caCertificate())).build()) {
+            HttpResponse<String> response = client.send(HttpRequest.newBuilder(
+                    URI.create("https://127.0.0.1:" + server.port() + "/v2/")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(HttpClient.Version.HTTP_2, response.version());
+            assertTrue(response.body().startsWith("ok h2 "), response.body());
+        }
+
+        assertFalse(ServerTls.open(selfSigned(List.of("127.0.0.1"), temp.resolve("tls"))).selfSigned().orElseThrow().generated(),
+                "a restart reuses the files");
+    }
+
+    @Test
+    void configuredCertificateIsServed() {
+        SelfSignedCertificates.Result files = SelfSignedCertificates.ensure(List.of("registry.example"), temp);
+        ServerTls tls = ServerTls.open(new TlsConfig(files.certificate(), files.key(), null, "tls1.3"));
+        assertTrue(tls.selfSigned().isEmpty());
+        assertEquals(TlsTestSupport.leaf(files.certificate()), tls.context().certificate());
+    }
+
+    @Test
+    void problemsNameTheSetting() throws Exception {
+        SelfSignedCertificates.Result files = SelfSignedCertificates.ensure(List.of("registry.example"), temp);
+        Path missing = temp.resolve("missing.key");
+
+        assertEquals("http.tls.key (REGISTRY_HTTP_TLS_KEY): TLS key file " + missing + " does not exist: check the path.",
+                assertThrows(ConfigException.class,
+                        () -> ServerTls.open(new TlsConfig(files.certificate(), missing, null, "tls1.2"))).getMessage());
+        assertTrue(assertThrows(ConfigException.class,
+                () -> ServerTls.open(new TlsConfig(temp.resolve("nope.crt"), files.key(), null, "tls1.2"))).getMessage()
+                .startsWith("http.tls.certificate (REGISTRY_HTTP_TLS_CERTIFICATE): TLS certificate file "));
+        assertTrue(assertThrows(ConfigException.class,
+                () -> ServerTls.open(new TlsConfig(files.certificate(), null, null, "tls1.2"))).getMessage()
+                .startsWith("http.tls.key (REGISTRY_HTTP_TLS_KEY) is required"));
+        assertTrue(assertThrows(ConfigException.class,
+                () -> ServerTls.open(new TlsConfig(files.certificate(), files.key(), null, "tls1.0"))).getMessage()
+                .startsWith("http.tls.minimumtls (REGISTRY_HTTP_TLS_MINIMUMTLS): minimum TLS version 'tls1.0' is not supported"));
+        assertTrue(assertThrows(ConfigException.class,
+                () -> ServerTls.open(selfSigned(List.of("bad host"), temp.resolve("x")))).getMessage()
+                .startsWith("http.tls.selfsigned.hosts (REGISTRY_HTTP_TLS_SELFSIGNED_HOSTS): host 'bad host'"));
+
+        Path notADirectory = Files.writeString(temp.resolve("file"), "x");
+        assertTrue(assertThrows(ConfigException.class,
+                () -> ServerTls.open(selfSigned(List.of("localhost"), notADirectory))).getMessage()
+                .equals("http.tls.selfsigned.directory (REGISTRY_HTTP_TLS_SELFSIGNED_DIRECTORY): cannot keep TLS certificates in "
+                        + notADirectory + " (" + notADirectory + " exists and is not a directory): give a directory this process may write."));
+
+        assertThrows(IllegalArgumentException.class, () -> ServerTls.open(TlsConfig.DISABLED));
+    }
+}

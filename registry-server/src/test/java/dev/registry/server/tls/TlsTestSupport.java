@@ -1,0 +1,54 @@
+package dev.registry.server.tls;
+
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.util.List;
+
+/** Shared helpers for the TLS tests. */
+final class TlsTestSupport {
+    private TlsTestSupport() {
+    }
+
+    /** A client SSLContext trusting exactly the given CA certificates. */
+    static SSLContext trusting(X509Certificate... cas) throws Exception {
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        for (int i = 0; i < cas.length; i++) {
+            trust.setCertificateEntry("ca" + i, cas[i]);
+        }
+        TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        factory.init(trust);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, factory.getTrustManagers(), null);
+        return context;
+    }
+
+    /** A client SSLContext trusting the CA in a PEM file. */
+    static SSLContext trusting(Path caFile) throws Exception {
+        return trusting(PemFiles.readCertificates(caFile).get(0));
+    }
+
+    /** Writes objects as PEM the way Bouncy Castle's default generator does (PKCS#1/SEC1 for key pairs). */
+    static void writePem(Path file, Object... objects) throws IOException {
+        StringWriter text = new StringWriter();
+        try (JcaPEMWriter writer = new JcaPEMWriter(text)) {
+            for (Object object : objects) {
+                writer.writeObject(object);
+            }
+        }
+        Files.writeString(file, text.toString());
+    }
+
+    static X509Certificate leaf(Path chainFile) {
+        List<X509Certificate> chain = PemFiles.readCertificates(chainFile);
+        return chain.get(0);
+    }
+}
