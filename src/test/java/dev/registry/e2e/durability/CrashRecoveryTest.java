@@ -57,6 +57,7 @@ class CrashRecoveryTest {
         RegistryProcess registry = RegistryProcess.start(root);
         String base = registry.baseUrl();
         AtomicBoolean stop = new AtomicBoolean();
+        AtomicBoolean killed = new AtomicBoolean();
         AtomicInteger failuresBeforeKill = new AtomicInteger();
         ExecutorService pushers = Executors.newFixedThreadPool(8);
         for (int worker = 0; worker < 8; worker++) {
@@ -68,7 +69,7 @@ class CrashRecoveryTest {
                     try {
                         pushImage(base, "crash/w" + id, "t" + (round % 3), random);
                     } catch (Exception e) {
-                        if (!stop.get()) {
+                        if (!killed.get()) {
                             failuresBeforeKill.incrementAndGet();
                         }
                     }
@@ -81,6 +82,7 @@ class CrashRecoveryTest {
             Thread.sleep(50);
         }
         Thread.sleep(150); // be sure to land in the middle of writes
+        killed.set(true);
         registry.kill();
         stop.set(true);
         pushers.shutdown();

@@ -26,6 +26,14 @@ public final class ManifestService {
     private final boolean deleteEnabled;
     /** Manifests by digest are immutable, so their parsed form can be cached safely. */
     private final Cache<Digest, ParsedManifest> parsed = Caffeine.newBuilder().maximumSize(10_000).build();
+    /**
+     * The bytes of manifests by digest, also immutable. Whether a repository still links to one
+     * is checked in storage on every read, so deletes (here or by another replica) are seen.
+     */
+    private final Cache<Digest, byte[]> contents = Caffeine.newBuilder()
+            .maximumWeight(32L * 1024 * 1024)
+            .weigher((Digest digest, byte[] content) -> content.length + 64)
+            .build();
 
     public ManifestService(StorageDriver driver, BlobStore blobs, TagService tags, boolean deleteEnabled) {
         this.driver = driver;
@@ -77,6 +85,7 @@ public final class ManifestService {
             tags.tag(name, tag, digest);
         }
         parsed.put(digest, manifest);
+        contents.put(digest, content);
         return new PutResult(digest, Optional.ofNullable(manifest.subject()).map(Descriptor::digest));
     }
 
@@ -112,7 +121,13 @@ public final class ManifestService {
             if (!links.exists(PathLayout.manifestRevisionLink(name, digest))) {
                 throw unknown(name, reference);
             }
-            content = blobs.getContent(digest);
+            content = contents.getIfPresent(digest);
+            if (content == null) {
+                content = blobs.getContent(digest);
+                if (Digest.of(digest.algorithm(), content).equals(digest)) {
+                    contents.put(digest, content);
+                }
+            }
         } catch (PathNotFoundException e) {
             throw unknown(name, reference);
         }

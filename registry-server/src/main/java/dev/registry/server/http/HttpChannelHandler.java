@@ -20,7 +20,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.ssl.SslHandler;
+import dev.registry.server.tls.Http2Support;
 import io.netty.handler.stream.ChunkedNioStream;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
@@ -122,7 +122,7 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
         if (!pathPrefix.equals("/")) {
             path = path.startsWith(pathPrefix) ? path.substring(pathPrefix.length() - 1) : "/-";
         }
-        boolean secure = ctx.pipeline().get(SslHandler.class) != null;
+        boolean secure = Http2Support.isEncrypted(ctx.channel());
         ApiRequest apiRequest = new ApiRequest(request.method(), uri, path, request.headers(), null, secure);
         body = takesBody(request.method(), apiRequest.route().kind()) ? new RequestBody(new FlowControl()) : null;
         ApiRequest withBody = body == null ? apiRequest
