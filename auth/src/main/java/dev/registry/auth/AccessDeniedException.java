@@ -6,6 +6,7 @@ import java.util.Map;
 /**
  * A refused request: either authentication is needed ({@link #challenge()} holds the
  * {@code WWW-Authenticate} value, status 401) or the authenticated caller lacks a right (403).
+ * {@link TooManyAttemptsException} is a third kind (429).
  */
 public class AccessDeniedException extends Exception {
     private final String challenge;
@@ -24,6 +25,16 @@ public class AccessDeniedException extends Exception {
 
     public List<Access> required() {
         return required;
+    }
+
+    /** The HTTP status to answer with: 401 with a challenge, else 403. */
+    public int status() {
+        return challenge != null ? 401 : 403;
+    }
+
+    /** The distribution error code for the body: {@code UNAUTHORIZED} or {@code DENIED}. */
+    public String errorCode() {
+        return challenge != null ? "UNAUTHORIZED" : "DENIED";
     }
 
     /** Details for the error body, as distribution sends them. */

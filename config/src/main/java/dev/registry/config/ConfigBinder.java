@@ -28,7 +28,8 @@ final class ConfigBinder {
                 log(Values.section(LOG, root.get("log"))),
                 HttpBinder.bind(root.get("http")),
                 StorageBinder.bind(root.get("storage"), source, defaultRoot),
-                catalog(Values.section(CATALOG, root.get("catalog"))));
+                catalog(Values.section(CATALOG, root.get("catalog"))),
+                AuthBinder.bind(root.get("auth")));
     }
 
     private static String version(JsonNode node) {

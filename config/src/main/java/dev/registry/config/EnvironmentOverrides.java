@@ -54,8 +54,7 @@ final class EnvironmentOverrides {
             String key = String.join(".", target.get().path());
             switch (target.get().form()) {
                 case TEXT -> set(root, target.get().path(), TextNode.valueOf(variable.getValue()));
-                case YAML -> set(root, target.get().path(),
-                        yaml(name, key, variable.getValue(), "a mapping such as '{X-Content-Type-Options: [nosniff]}'"));
+                case YAML -> set(root, target.get().path(), yaml(name, key, variable.getValue(), example(key)));
                 case HEADER_VALUES -> set(root, spelledAsInFile(root, target.get().path()),
                         headerValues(name, key, variable.getValue()));
                 case SECTION -> warnings.accept("environment variable '" + name + "' names the section '" + key
@@ -80,8 +79,8 @@ final class EnvironmentOverrides {
             if (rest.equals(upper)) {
                 Form form = switch (key.kind()) {
                     case SECTION -> Form.SECTION;
-                    case HEADERS -> Form.YAML;
-                    case VALUE, UNSUPPORTED, DRIVER -> Form.TEXT;
+                    case HEADERS, YAML -> Form.YAML;
+                    case VALUE, UNSUPPORTED, REJECTED -> Form.TEXT;
                 };
                 return Optional.of(new Target(keyPath, form));
             }
@@ -94,9 +93,9 @@ final class EnvironmentOverrides {
                 case HEADERS -> headerName(tail).map(header ->
                         new Target(append(keyPath, List.of(header)), Form.HEADER_VALUES));
                 // Anything may sit under a key we do not implement; keep it so the warning names it.
-                case UNSUPPORTED, DRIVER -> lowerCaseKeys(tail).map(keys ->
+                case UNSUPPORTED, REJECTED -> lowerCaseKeys(tail).map(keys ->
                         new Target(append(keyPath, keys), Form.TEXT));
-                case VALUE -> Optional.empty();
+                case VALUE, YAML -> Optional.empty();
             };
             if (found.isPresent()) {
                 return found;
@@ -126,6 +125,14 @@ final class EnvironmentOverrides {
             keys.add(key.toLowerCase(Locale.ROOT));
         }
         return Optional.of(keys);
+    }
+
+    private static String example(String key) {
+        return switch (key) {
+            case "http.headers" -> "a mapping such as '{X-Content-Type-Options: [nosniff]}'";
+            case "auth.access" -> "a list such as '[{repositories: [\"**\"], users: [\"*\"], actions: [pull, push]}]'";
+            default -> "a list such as '[a, b]'";
+        };
     }
 
     private static JsonNode yaml(String variable, String key, String value, String example) {

@@ -34,7 +34,8 @@ final class HttpBinder {
                 Values.string(HTTP.child("secret"), Values.field(http, "secret")).orElse(""),
                 Values.bool(HTTP.child("relativeurls"), Values.field(http, "relativeurls"), false),
                 prefix(HTTP.child("prefix"), Values.field(http, "prefix")),
-                headers(HTTP.child("headers"), Values.field(http, "headers")));
+                headers(HTTP.child("headers"), Values.field(http, "headers")),
+                TlsBinder.bind(Values.field(http, "tls")));
     }
 
     /** Go's {@code host:port} syntax: {@code :5000}, {@code 0.0.0.0:5000}, {@code [::1]:5000}. */

@@ -15,6 +15,8 @@ import java.util.Map;
  * @param prefix {@code http.prefix}: path prefix the API is served under, normalised to start and
  *               end with {@code /} (default {@code /})
  * @param headers {@code http.headers}: extra headers added to every response
+ * @param tls {@code http.tls}: whether and how the port speaks TLS; {@link TlsConfig#DISABLED}
+ *            when not configured
  */
 public record HttpConfig(
         String bindHost,
@@ -23,5 +25,6 @@ public record HttpConfig(
         String secret,
         boolean relativeUrls,
         String prefix,
-        Map<String, List<String>> headers) {
+        Map<String, List<String>> headers,
+        TlsConfig tls) {
 }

@@ -20,8 +20,16 @@ final class KeySchema {
         HEADERS,
         /** A registry:2 key, with whatever is under it, that is not implemented yet. */
         UNSUPPORTED,
-        /** A storage driver other than {@code filesystem}; the binder rejects it by name. */
-        DRIVER
+        /**
+         * A value whose environment variable is read as YAML, so that a list or a list of
+         * mappings can be given in one variable.
+         */
+        YAML,
+        /**
+         * A registry:2 key whose presence the binder rejects by name: a storage driver other than
+         * {@code filesystem}, or an authentication kind other than {@code htpasswd} and {@code token}.
+         */
+        REJECTED
     }
 
     /** One key of the tree. */
@@ -50,18 +58,25 @@ final class KeySchema {
                     new Key("headers", Kind.HEADERS, List.of()),
                     unsupported("net"),
                     unsupported("draintimeout"),
-                    unsupported("tls"),
+                    section("tls",
+                            value("certificate"),
+                            value("key"),
+                            value("minimumtls"),
+                            section("selfsigned", yaml("hosts"), value("directory")),
+                            unsupported("clientcas"),
+                            unsupported("letsencrypt"),
+                            unsupported("ciphersuites")),
                     unsupported("debug"),
                     unsupported("http2"),
                     unsupported("h2c")),
             section("storage",
                     section("filesystem", value("rootdirectory"), unsupported("maxthreads")),
-                    driver("s3"),
-                    driver("gcs"),
-                    driver("azure"),
-                    driver("inmemory"),
-                    driver("swift"),
-                    driver("oss"),
+                    rejected("s3"),
+                    rejected("gcs"),
+                    rejected("azure"),
+                    rejected("inmemory"),
+                    rejected("swift"),
+                    rejected("oss"),
                     section("delete", value("enabled")),
                     section("maintenance",
                             section("uploadpurging",
@@ -71,7 +86,20 @@ final class KeySchema {
                     unsupported("cache"),
                     unsupported("tag")),
             section("catalog", value("maxentries")),
-            unsupported("auth"),
+            section("auth",
+                    section("htpasswd", value("realm"), value("path")),
+                    section("token",
+                            value("realm"),
+                            value("service"),
+                            value("issuer"),
+                            value("rootcertbundle"),
+                            value("jwks"),
+                            unsupported("autoredirect"),
+                            unsupported("autoredirectpath"),
+                            unsupported("signingalgorithms")),
+                    section("tokenserver", value("enabled"), value("signingkey"), value("expiration"), value("issuer")),
+                    yaml("access"),
+                    rejected("silly")),
             unsupported("middleware"),
             unsupported("reporting"),
             unsupported("notifications"),
@@ -97,7 +125,11 @@ final class KeySchema {
         return new Key(name, Kind.UNSUPPORTED, List.of());
     }
 
-    private static Key driver(String name) {
-        return new Key(name, Kind.DRIVER, List.of());
+    private static Key yaml(String name) {
+        return new Key(name, Kind.YAML, List.of());
+    }
+
+    private static Key rejected(String name) {
+        return new Key(name, Kind.REJECTED, List.of());
     }
 }

@@ -6,11 +6,14 @@ package dev.registry.config;
  * <p>Loaded by {@link ConfigLoader} from a YAML file in CNCF Distribution's {@code config.yml}
  * key tree, with {@code REGISTRY_*} environment overrides applied on top. Every field is
  * non-null once loaded; defaults match {@code registry:2}.
+ *
+ * @param auth {@code auth.*}; {@link AuthConfig#NONE} when not configured
  */
 public record RegistryConfig(
         String version,
         LogConfig log,
         HttpConfig http,
         StorageConfig storage,
-        CatalogConfig catalog) {
+        CatalogConfig catalog,
+        AuthConfig auth) {
 }

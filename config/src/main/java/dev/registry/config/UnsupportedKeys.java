@@ -28,6 +28,9 @@ final class UnsupportedKeys {
             if (key.path().equals("storage") && StorageDrivers.isDriver(name) && !name.equals("filesystem")) {
                 continue; // any other driver is a startup error, reported by the binder
             }
+            if (key.path().equals("auth") && schema.child(name).isEmpty()) {
+                continue; // an unknown authentication kind is a startup error: ignoring it would leave the registry open
+            }
             Optional<KeySchema.Key> childSchema = schema.child(name);
             if (childSchema.isEmpty()) {
                 warnings.accept("configuration key '" + childKey.path() + "' is unknown and is ignored");
@@ -36,7 +39,7 @@ final class UnsupportedKeys {
             switch (childSchema.get().kind()) {
                 case SECTION -> walk(childSchema.get(), field.getValue(), childKey, warnings);
                 case UNSUPPORTED -> leaves(field.getValue(), childKey, warnings);
-                case VALUE, HEADERS, DRIVER -> {
+                case VALUE, HEADERS, YAML, REJECTED -> {
                 }
             }
         }

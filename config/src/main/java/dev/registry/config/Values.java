@@ -2,7 +2,12 @@ package dev.registry.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
@@ -92,5 +97,62 @@ final class Values {
             throw key.invalid(node, fix);
         }
         return value;
+    }
+
+    /** Trimmed text, where an empty value means "not set" like a missing one. */
+    static Optional<String> text(ConfigKey key, JsonNode node) {
+        return string(key, node).map(String::trim).filter(text -> !text.isEmpty());
+    }
+
+    /**
+     * A list of scalars. A single scalar is accepted as a list of one, because it can only mean
+     * that; {@code fix} completes the error sentence for anything else.
+     */
+    static Optional<List<String>> stringList(ConfigKey key, JsonNode node, String fix) {
+        if (isAbsent(node)) {
+            return Optional.empty();
+        }
+        List<JsonNode> items = new ArrayList<>();
+        if (node.isArray()) {
+            node.forEach(items::add);
+        } else if (node.isValueNode()) {
+            items.add(node);
+        } else {
+            throw key.invalid(node, fix);
+        }
+        List<String> values = new ArrayList<>();
+        for (JsonNode item : items) {
+            if (!item.isValueNode() || item.isNull() || item.asText().trim().isEmpty()) {
+                throw key.invalid(node, fix);
+            }
+            values.add(item.asText().trim());
+        }
+        return Optional.of(List.copyOf(values));
+    }
+
+    /** A path, made absolute against the working directory. */
+    static Optional<Path> path(ConfigKey key, JsonNode node, String fix) {
+        Optional<String> text = text(key, node);
+        if (text.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Path.of(text.get()).toAbsolutePath().normalize());
+        } catch (InvalidPathException e) {
+            throw key.invalid(node, fix);
+        }
+    }
+
+    /**
+     * A file that must be there and readable at startup, so that a typo fails now rather than on
+     * the first request; {@code what} names its content in the error, such as "PEM certificate".
+     */
+    static Optional<Path> readableFile(ConfigKey key, JsonNode node, String what) {
+        Optional<Path> path = path(key, node, "give the path of a " + what + " file");
+        if (path.isPresent() && !(Files.isRegularFile(path.get()) && Files.isReadable(path.get()))) {
+            throw key.invalid(node, "there is no readable file at " + path.get() + ", so give the path of a "
+                    + what + " file");
+        }
+        return path;
     }
 }

@@ -131,11 +131,13 @@ class ConfigLoaderTest {
         assertEquals(new RegistryConfig(
                 "0.1",
                 new LogConfig("info", false),
-                new HttpConfig("", 5000, "", "", false, "/", Map.of("X-Content-Type-Options", List.of("nosniff"))),
+                new HttpConfig("", 5000, "", "", false, "/", Map.of("X-Content-Type-Options", List.of("nosniff")),
+                        TlsConfig.DISABLED),
                 new StorageConfig(new FilesystemConfig(Path.of("data").toAbsolutePath().normalize()), false,
                         new UploadPurgingConfig(true, Duration.ofHours(168), Duration.ofHours(24), false),
                         false, false),
-                new CatalogConfig(1000)), config);
+                new CatalogConfig(1000),
+                AuthConfig.NONE), config);
         assertTrue(config.storage().driver() instanceof FilesystemConfig fs && fs.rootDirectory().isAbsolute());
         assertEquals(List.of(), warnings);
     }
@@ -160,10 +162,11 @@ class ConfigLoaderTest {
         assertEquals(new RegistryConfig(
                 "0.1",
                 new LogConfig("info", false),
-                new HttpConfig("", 5000, "", "", false, "/", Map.of()),
+                new HttpConfig("", 5000, "", "", false, "/", Map.of(), TlsConfig.DISABLED),
                 new StorageConfig(new FilesystemConfig(Path.of("/var/lib/registry")), false,
                         UploadPurgingConfig.defaults(), false, false),
-                new CatalogConfig(1000)), config);
+                new CatalogConfig(1000),
+                AuthConfig.NONE), config);
         assertEquals(List.of(), warnings);
     }
 
@@ -220,11 +223,12 @@ class ConfigLoaderTest {
                 "0.1",
                 new LogConfig("debug", true),
                 new HttpConfig("127.0.0.1", 5001, "https://registry.example:5000", "s3cret", true, "/registry/",
-                        headers),
+                        headers, TlsConfig.DISABLED),
                 new StorageConfig(new FilesystemConfig(Path.of("/srv/registry")), true,
                         new UploadPurgingConfig(false, Duration.ofMinutes(90), Duration.ofMinutes(10), true),
                         true, true),
-                new CatalogConfig(250)), config);
+                new CatalogConfig(250),
+                AuthConfig.NONE), config);
         assertEquals(List.copyOf(headers.keySet()), List.copyOf(config.http().headers().keySet()),
                 "headers keep the file's order");
         assertEquals(List.of(), warnings);
@@ -250,8 +254,10 @@ class ConfigLoaderTest {
                 http:
                   addr: :5000
                   tls:
-                    certificate: /certs/domain.crt
-                    key: /certs/domain.key
+                    clientcas:
+                      - /certs/ca.pem
+                    letsencrypt:
+                      email: admin@example.com
                   debug:
                     addr: :5001
                   draintimeout: 60s
@@ -268,10 +274,6 @@ class ConfigLoaderTest {
                       keep: forever
                   tag:
                     concurrencylimit: 8
-                auth:
-                  htpasswd:
-                    realm: basic-realm
-                    path: /auth/htpasswd
                 notifications:
                   endpoints:
                     - name: alistener
@@ -298,14 +300,15 @@ class ConfigLoaderTest {
                 """);
 
         assertEquals(new FilesystemConfig(Path.of("/data")), config.storage().driver());
+        assertEquals(TlsConfig.DISABLED, config.http().tls(), "clientcas and letsencrypt alone do not enable TLS");
         assertEquals(5, config.catalog().maxEntries());
         assertEquals("info", config.log().level(), "the deprecated loglevel key is not read");
         assertEquals(List.of(
                 unsupported("loglevel"),
                 unsupported("log.formatter"),
                 unsupported("log.hooks"),
-                unsupported("http.tls.certificate"),
-                unsupported("http.tls.key"),
+                unsupported("http.tls.clientcas"),
+                unsupported("http.tls.letsencrypt.email"),
                 unsupported("http.debug.addr"),
                 unsupported("http.draintimeout"),
                 unsupported("http.net"),
@@ -313,8 +316,6 @@ class ConfigLoaderTest {
                 unsupported("storage.filesystem.maxthreads"),
                 unknown("storage.maintenance.uploadpurging.keep"),
                 unsupported("storage.tag.concurrencylimit"),
-                unsupported("auth.htpasswd.realm"),
-                unsupported("auth.htpasswd.path"),
                 unsupported("notifications.endpoints"),
                 unsupported("redis.addr"),
                 unsupported("proxy.remoteurl"),
@@ -560,16 +561,16 @@ class ConfigLoaderTest {
     @Test
     void environmentForUnsupportedKeysWarnsWithTheDottedKey() {
         RegistryConfig config = loadDefault(Map.of(
-                "REGISTRY_AUTH_HTPASSWD_REALM", "basic-realm",
-                "REGISTRY_HTTP_TLS_CERTIFICATE", "/certs/domain.crt",
+                "REGISTRY_HTTP_TLS_LETSENCRYPT_EMAIL", "admin@example.com",
+                "REGISTRY_HTTP_TLS_CLIENTCAS", "/certs/ca.pem",
                 "REGISTRY_STORAGE_CACHE_BLOBDESCRIPTOR", "inmemory"));
 
         assertEquals(5000, config.http().port());
         // In the order of the tree: the default configuration has storage before http.
         assertEquals(List.of(
                 unsupported("storage.cache.blobdescriptor"),
-                unsupported("http.tls.certificate"),
-                unsupported("auth.htpasswd.realm")), warnings);
+                unsupported("http.tls.clientcas"),
+                unsupported("http.tls.letsencrypt.email")), warnings);
     }
 
     @Test

@@ -1,11 +1,13 @@
 package dev.registry.server;
 
+import dev.registry.config.AuthConfig;
 import dev.registry.config.CatalogConfig;
 import dev.registry.config.FilesystemConfig;
 import dev.registry.config.HttpConfig;
 import dev.registry.config.LogConfig;
 import dev.registry.config.RegistryConfig;
 import dev.registry.config.StorageConfig;
+import dev.registry.config.TlsConfig;
 import dev.registry.config.UploadPurgingConfig;
 
 import java.nio.file.Path;
@@ -21,10 +23,12 @@ final class TestServers {
     static RegistryConfig config(Path root, boolean deleteEnabled, int catalogMaxEntries) {
         return new RegistryConfig("0.1",
                 new LogConfig("info", true),
-                new HttpConfig("127.0.0.1", 0, "", "", false, "/", Map.of("X-Content-Type-Options", List.of("nosniff"))),
+                new HttpConfig("127.0.0.1", 0, "", "", false, "/", Map.of("X-Content-Type-Options", List.of("nosniff")),
+                        TlsConfig.DISABLED),
                 new StorageConfig(new FilesystemConfig(root), deleteEnabled,
                         new UploadPurgingConfig(false, Duration.ofHours(168), Duration.ofHours(24), false), false, false),
-                new CatalogConfig(catalogMaxEntries));
+                new CatalogConfig(catalogMaxEntries),
+                AuthConfig.NONE);
     }
 
     static RegistryServer start(Path root) throws InterruptedException {

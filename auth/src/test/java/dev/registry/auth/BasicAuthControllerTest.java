@@ -1,0 +1,158 @@
+package dev.registry.auth;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.registry.config.AccessRuleConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BasicAuthControllerTest {
+    private static final String ALICE = new BasicCredentials("alice", "correct horse".toCharArray()).header();
+    private static final String BOB = new BasicCredentials("bob", "S3cr3t!".toCharArray()).header();
+    private static final String CHALLENGE = "Basic realm=\"Registry \\\"Realm\\\"\"";
+
+    @TempDir
+    Path dir;
+    private HtpasswdFile users;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        users = HtpasswdFile.load(Files.writeString(dir.resolve("htpasswd"),
+                HtpasswdFileTest.ALICE + "\n" + HtpasswdFileTest.BOB + "\n"));
+    }
+
+    private BasicAuthController controller(AccessRules rules) {
+        return new BasicAuthController(users, "Registry \"Realm\"", rules, new LoginThrottle());
+    }
+
+    private final AccessRules publicPull = AccessRules.from(List.of(
+            new AccessRuleConfig(List.of("public/**"), List.of("anonymous", "*"), List.of("pull")),
+            new AccessRuleConfig(List.of("**"), List.of("alice"), List.of("*"))));
+
+    @Test
+    void rightCredentialsGiveTheUser() throws AccessDeniedException {
+        Principal principal = controller(AccessRules.NONE).authorize(ALICE, List.of(Access.push("any")));
+
+        assertEquals(new Principal("alice"), principal);
+    }
+
+    @Test
+    void baseCheckWithoutCredentialsIsA401SoDockerLoginWorks() {
+        AccessDeniedException e = assertThrows(AccessDeniedException.class,
+                () -> controller(publicPull).authorize((String) null, List.of()));
+
+        assertEquals(CHALLENGE, e.challenge());
+        assertEquals(401, e.status());
+        assertEquals("UNAUTHORIZED", e.errorCode());
+    }
+
+    @Test
+    void baseCheckWithCredentialsSucceeds() throws AccessDeniedException {
+        assertEquals(new Principal("bob"), controller(publicPull).authorize(BOB, List.of()));
+    }
+
+    @Test
+    void wrongPasswordIsA401WithTheChallenge() {
+        String wrong = new BasicCredentials("alice", "guess".toCharArray()).header();
+
+        AccessDeniedException e = assertThrows(AccessDeniedException.class,
+                () -> controller(AccessRules.NONE).authorize(wrong, List.of(Access.pull("a"))));
+
+        assertEquals(CHALLENGE, e.challenge());
+        assertFalse(e.getMessage().contains("guess"));
+    }
+
+    @Test
+    void bearerOrMalformedHeadersAreA401() {
+        for (String header : List.of("Bearer abc.def.ghi", "Basic !!!", "Basic")) {
+            AccessDeniedException e = assertThrows(AccessDeniedException.class,
+                    () -> controller(AccessRules.NONE).authorize(header, List.of(Access.pull("a"))));
+            assertEquals(CHALLENGE, e.challenge(), header);
+        }
+    }
+
+    @Test
+    void anonymousMayDoWhatTheRulesGrantAnonymous() throws AccessDeniedException {
+        assertEquals(Principal.ANONYMOUS, controller(publicPull).authorize((String) null,
+                List.of(Access.pull("public/app"))));
+    }
+
+    @Test
+    void anonymousIsAskedToLogInForMore() {
+        AccessDeniedException e = assertThrows(AccessDeniedException.class,
+                () -> controller(publicPull).authorize((String) null, List.of(Access.push("public/app"))));
+
+        assertEquals(CHALLENGE, e.challenge());
+        assertEquals(List.of(Access.push("public/app")), e.required());
+    }
+
+    @Test
+    void withoutRulesAnonymousMayDoNothing() {
+        assertThrows(AccessDeniedException.class,
+                () -> controller(AccessRules.NONE).authorize((String) null, List.of(Access.pull("a"))));
+    }
+
+    @Test
+    void authenticatedUserWithoutTheRightIsA403() {
+        AccessDeniedException e = assertThrows(AccessDeniedException.class,
+                () -> controller(publicPull).authorize(BOB, List.of(Access.pull("public/app"), Access.push("public/app"))));
+
+        assertNull(e.challenge());
+        assertEquals(403, e.status());
+        assertEquals("DENIED", e.errorCode());
+    }
+
+    @Test
+    void catalogNeedsAUserAndIsFilteredByPullRights() throws AccessDeniedException {
+        BasicAuthController controller = controller(publicPull);
+
+        assertThrows(AccessDeniedException.class, () -> controller.authorize((String) null, List.of(Access.catalog())));
+        Principal bob = controller.authorize(BOB, List.of(Access.catalog()));
+        assertTrue(controller.mayPull(bob, "public/app"));
+        assertFalse(controller.mayPull(bob, "private/app"));
+        assertTrue(controller.mayPull(new Principal("alice"), "private/app"));
+    }
+
+    @Test
+    void fiveFailedLoginsFromOneAddressBlockItEvenForTheRightPassword() throws AccessDeniedException {
+        BasicAuthController controller = controller(AccessRules.NONE);
+        String wrong = new BasicCredentials("alice", "guess".toCharArray()).header();
+        for (int i = 0; i < LoginThrottle.MAX_FAILURES; i++) {
+            assertThrows(AccessDeniedException.class,
+                    () -> controller.authorize(new AuthRequest(wrong, "192.0.2.7"), List.of()));
+        }
+
+        TooManyAttemptsException e = assertThrows(TooManyAttemptsException.class,
+                () -> controller.authorize(new AuthRequest(ALICE, "192.0.2.7"), List.of(Access.pull("a"))));
+        assertTrue(e.retryAfterSeconds() > 0 && e.retryAfterSeconds() <= 60);
+        assertEquals(new Principal("alice"), controller.authorize(new AuthRequest(ALICE, "192.0.2.8"), List.of()),
+                "other addresses are not blocked");
+    }
+
+    @Test
+    void requestsWithoutCredentialsAreNotBlocked() throws AccessDeniedException {
+        BasicAuthController controller = controller(publicPull);
+        String wrong = new BasicCredentials("alice", "guess".toCharArray()).header();
+        for (int i = 0; i < LoginThrottle.MAX_FAILURES; i++) {
+            assertThrows(AccessDeniedException.class,
+                    () -> controller.authorize(new AuthRequest(wrong, "192.0.2.7"), List.of()));
+        }
+
+        assertEquals(Principal.ANONYMOUS, controller.authorize(new AuthRequest(null, "192.0.2.7"),
+                List.of(Access.pull("public/app"))));
+    }
+
+    @Test
+    void authRequestNeverShowsTheHeader() {
+        assertFalse(new AuthRequest(ALICE, "1.2.3.4").toString().contains(ALICE.substring(6)));
+    }
+}

@@ -1,0 +1,124 @@
+package dev.registry.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/** Binds and checks {@code http.tls.*}. */
+final class TlsBinder {
+    private static final ConfigKey TLS = ConfigKey.ROOT.child("http").child("tls");
+    private static final ConfigKey SELF_SIGNED = TLS.child("selfsigned");
+    static final List<String> DEFAULT_SELF_SIGNED_HOSTS = List.of("localhost", "127.0.0.1");
+    private static final Pattern DNS_LABEL = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
+    private static final Pattern IPV4 = Pattern.compile(
+            "((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
+    private static final Pattern IPV6_CHARACTERS = Pattern.compile("[0-9A-Fa-f:.]+");
+
+    private TlsBinder() {
+    }
+
+    static TlsConfig bind(JsonNode tls) {
+        Values.section(TLS, tls);
+        if (Values.isAbsent(tls)) {
+            return TlsConfig.DISABLED;
+        }
+        ConfigKey certificateKey = TLS.child("certificate");
+        ConfigKey keyKey = TLS.child("key");
+        JsonNode certificateNode = Values.field(tls, "certificate");
+        JsonNode keyNode = Values.field(tls, "key");
+        Optional<Path> certificate = Values.readableFile(certificateKey, certificateNode, "PEM certificate");
+        Optional<Path> key = Values.readableFile(keyKey, keyNode, "PEM private key");
+        if (certificate.isPresent() && key.isEmpty()) {
+            throw keyKey.problem("is not set although " + certificateKey.path()
+                    + " is: give the certificate's private key too, or neither");
+        }
+        if (key.isPresent() && certificate.isEmpty()) {
+            throw certificateKey.problem("is not set although " + keyKey.path()
+                    + " is: give the key's certificate too, or neither");
+        }
+        TlsConfig.SelfSignedConfig selfSigned = selfSigned(Values.field(tls, "selfsigned"));
+        if (selfSigned != null && certificate.isPresent()) {
+            throw SELF_SIGNED.problem("is set together with " + certificateKey.path()
+                    + ": keep either the certificate or the self-signed one");
+        }
+        return new TlsConfig(certificate.orElse(null), key.orElse(null), selfSigned,
+                minimumVersion(TLS.child("minimumtls"), Values.field(tls, "minimumtls")));
+    }
+
+    private static String minimumVersion(ConfigKey key, JsonNode node) {
+        Optional<String> text = Values.text(key, node);
+        if (text.isEmpty()) {
+            return TlsConfig.DISABLED.minimumVersion();
+        }
+        return switch (text.get().toLowerCase(Locale.ROOT)) {
+            case "tls1.2" -> "tls1.2";
+            case "tls1.3" -> "tls1.3";
+            case "tls1.0", "tls1.1" -> throw key.invalid(node, "TLS versions before 1.2 are not supported, so give "
+                    + "tls1.2 or tls1.3");
+            default -> throw key.invalid(node, "give tls1.2 or tls1.3");
+        };
+    }
+
+    private static TlsConfig.SelfSignedConfig selfSigned(JsonNode selfSigned) {
+        Values.section(SELF_SIGNED, selfSigned);
+        if (selfSigned == null || selfSigned.isMissingNode()) {
+            return null;
+        }
+        // "selfsigned:" with nothing under it still asks for a self-signed certificate.
+        ConfigKey directoryKey = SELF_SIGNED.child("directory");
+        Path directory = Values.path(directoryKey, Values.field(selfSigned, "directory"),
+                "give the directory to keep the generated CA and server certificate in")
+                .orElseThrow(() -> directoryKey.problem("is not set: give the directory to keep the generated CA "
+                        + "and server certificate in, such as '/var/lib/registry-tls'"));
+        ConfigKey hostsKey = SELF_SIGNED.child("hosts");
+        JsonNode hostsNode = Values.field(selfSigned, "hosts");
+        String fix = "give a list of DNS names and IP addresses, such as '[registry.example, 10.0.0.5]'";
+        List<String> hosts = Values.stringList(hostsKey, hostsNode, fix).orElse(DEFAULT_SELF_SIGNED_HOSTS);
+        if (hosts.isEmpty()) {
+            throw hostsKey.invalid(hostsNode, fix);
+        }
+        for (String host : hosts) {
+            if (!isDnsName(host) && !isIpAddress(host)) {
+                throw hostsKey.problem("holds '" + host + "', which is neither a DNS name nor an IP address: " + fix);
+            }
+        }
+        return new TlsConfig.SelfSignedConfig(hosts, directory);
+    }
+
+    static boolean isDnsName(String host) {
+        String name = host.startsWith("*.") ? host.substring(2) : host;
+        if (name.endsWith(".")) {
+            name = name.substring(0, name.length() - 1);
+        }
+        if (name.isEmpty() || name.length() > 253 || IPV4.matcher(name).matches()) {
+            return false;
+        }
+        for (String label : name.split("\\.", -1)) {
+            if (!DNS_LABEL.matcher(label).matches()) {
+                return false;
+            }
+        }
+        // A name made only of digits and dots is a malformed IPv4 address, not a host name.
+        return !name.chars().allMatch(c -> c == '.' || Character.isDigit(c));
+    }
+
+    static boolean isIpAddress(String host) {
+        if (IPV4.matcher(host).matches()) {
+            return true;
+        }
+        if (!host.contains(":") || !IPV6_CHARACTERS.matcher(host).matches()) {
+            return false;
+        }
+        try {
+            // Only a literal reaches here (hex digits, ':' and '.'), which InetAddress parses without a lookup.
+            return InetAddress.getByName(host) != null;
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+}

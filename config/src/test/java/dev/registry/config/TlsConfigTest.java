@@ -1,0 +1,217 @@
+package dev.registry.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class TlsConfigTest {
+    @TempDir
+    Path dir;
+    private ConfigFiles files;
+    private Path certificate;
+    private Path key;
+
+    @BeforeEach
+    void setUp() {
+        files = new ConfigFiles(dir);
+        certificate = files.write("domain.crt", "-----BEGIN CERTIFICATE-----\n");
+        key = files.write("domain.key", "-----BEGIN PRIVATE KEY-----\n");
+    }
+
+    private String tls(String body) {
+        return "storage: filesystem\nhttp:\n  tls:\n" + body.indent(4);
+    }
+
+    @Test
+    void withoutTlsTheServerSpeaksPlainHttp() {
+        assertEquals(TlsConfig.DISABLED, files.load("storage: filesystem\n").http().tls());
+        assertEquals(TlsConfig.DISABLED, files.load("storage: filesystem\nhttp: {tls: }\n").http().tls());
+        assertFalse(TlsConfig.DISABLED.enabled());
+    }
+
+    @Test
+    void certificateAndKeyAreRead() {
+        TlsConfig tls = files.load(tls("certificate: " + certificate + "\nkey: " + key + "\nminimumtls: tls1.3"))
+                .http().tls();
+
+        assertEquals(new TlsConfig(certificate, key, null, "tls1.3"), tls);
+        assertTrue(tls.enabled());
+        assertEquals(List.of(), files.warnings);
+    }
+
+    @Test
+    void minimumVersionDefaultsToTls12() {
+        assertEquals("tls1.2", files.load(tls("certificate: " + certificate + "\nkey: " + key)).http().tls()
+                .minimumVersion());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"TLS1.3, tls1.3", "tls1.2, tls1.2"})
+    void minimumVersionIgnoresCase(String given, String expected) {
+        assertEquals(expected, files.load(tls("certificate: " + certificate + "\nkey: " + key + "\nminimumtls: "
+                + given)).http().tls().minimumVersion());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tls1.0", "tls1.1"})
+    void oldTlsVersionsAreRefused(String version) {
+        ConfigException e = files.failure(tls("certificate: " + certificate + "\nkey: " + key + "\nminimumtls: "
+                + version));
+
+        assertEquals("http.tls.minimumtls (REGISTRY_HTTP_TLS_MINIMUMTLS) is '" + version + "': TLS versions "
+                + "before 1.2 are not supported, so give tls1.2 or tls1.3.", e.getMessage());
+    }
+
+    @Test
+    void unknownTlsVersionIsRefused() {
+        ConfigException e = files.failure(tls("certificate: " + certificate + "\nkey: " + key
+                + "\nminimumtls: VersionTLS12"));
+
+        assertEquals("http.tls.minimumtls (REGISTRY_HTTP_TLS_MINIMUMTLS) is 'VersionTLS12': give tls1.2 or tls1.3.",
+                e.getMessage());
+    }
+
+    @Test
+    void missingCertificateFileIsAStartupError() {
+        Path missing = dir.resolve("nope.crt");
+
+        ConfigException e = files.failure(tls("certificate: " + missing + "\nkey: " + key));
+
+        assertEquals("http.tls.certificate (REGISTRY_HTTP_TLS_CERTIFICATE) is '" + missing + "': there is no "
+                + "readable file at " + missing + ", so give the path of a PEM certificate file.", e.getMessage());
+    }
+
+    @Test
+    void directoryIsNotAKeyFile() {
+        ConfigException e = files.failure(tls("certificate: " + certificate + "\nkey: " + dir));
+
+        assertTrue(e.getMessage().startsWith("http.tls.key (REGISTRY_HTTP_TLS_KEY) is '" + dir + "': there is no "
+                + "readable file"), e.getMessage());
+    }
+
+    @Test
+    void certificateWithoutKeyIsAnError() {
+        ConfigException e = files.failure(tls("certificate: " + certificate));
+
+        assertEquals("http.tls.key (REGISTRY_HTTP_TLS_KEY) is not set although http.tls.certificate is: give the "
+                + "certificate's private key too, or neither.", e.getMessage());
+    }
+
+    @Test
+    void keyWithoutCertificateIsAnError() {
+        ConfigException e = files.failure(tls("key: " + key));
+
+        assertEquals("http.tls.certificate (REGISTRY_HTTP_TLS_CERTIFICATE) is not set although http.tls.key is: "
+                + "give the key's certificate too, or neither.", e.getMessage());
+    }
+
+    @Test
+    void selfSignedDefaultsToLocalhost() {
+        TlsConfig tls = files.load(tls("selfsigned:\n  directory: " + dir.resolve("tls"))).http().tls();
+
+        assertEquals(new TlsConfig(null, null, new TlsConfig.SelfSignedConfig(List.of("localhost", "127.0.0.1"),
+                dir.resolve("tls")), "tls1.2"), tls);
+        assertTrue(tls.enabled());
+    }
+
+    @Test
+    void selfSignedHostsMayBeNamesAndAddresses() {
+        TlsConfig tls = files.load(tls("selfsigned:\n  directory: ./tls\n  hosts: [registry.example, "
+                + "'*.example.org', 10.0.0.5, '::1', 'fe80::1', registry]")).http().tls();
+
+        assertEquals(List.of("registry.example", "*.example.org", "10.0.0.5", "::1", "fe80::1", "registry"),
+                tls.selfSigned().hosts());
+        assertEquals(Path.of("tls").toAbsolutePath(), tls.selfSigned().directory());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"'bad host'", "'-leading.example'", "'999.1.1.1'", "'1.2.3'", "'a..b'",
+            "'https://registry.example'", "':::1::'", "'registry.example:5000'"})
+    void selfSignedHostsAreValidated(String host) {
+        ConfigException e = files.failure(tls("selfsigned:\n  directory: ./tls\n  hosts: [localhost, " + host + "]"));
+
+        assertTrue(e.getMessage().startsWith("http.tls.selfsigned.hosts (REGISTRY_HTTP_TLS_SELFSIGNED_HOSTS) holds "
+                + "'"), e.getMessage());
+        assertTrue(e.getMessage().contains("which is neither a DNS name nor an IP address"), e.getMessage());
+    }
+
+    @Test
+    void selfSignedNeedsADirectory() {
+        ConfigException e = files.failure(tls("selfsigned:\n  hosts: [localhost]"));
+
+        assertEquals("http.tls.selfsigned.directory (REGISTRY_HTTP_TLS_SELFSIGNED_DIRECTORY) is not set: give the "
+                + "directory to keep the generated CA and server certificate in, such as '/var/lib/registry-tls'.",
+                e.getMessage());
+    }
+
+    @Test
+    void emptySelfSignedSectionStillAsksForADirectory() {
+        ConfigException e = files.failure(tls("selfsigned:"));
+
+        assertTrue(e.getMessage().startsWith("http.tls.selfsigned.directory"), e.getMessage());
+    }
+
+    @Test
+    void selfSignedAndCertificateTogetherAreAnError() {
+        ConfigException e = files.failure(tls("certificate: " + certificate + "\nkey: " + key
+                + "\nselfsigned: {directory: ./tls}"));
+
+        assertEquals("http.tls.selfsigned (REGISTRY_HTTP_TLS_SELFSIGNED) is set together with http.tls.certificate: "
+                + "keep either the certificate or the self-signed one.", e.getMessage());
+    }
+
+    @Test
+    void environmentConfiguresTls() {
+        TlsConfig tls = files.load("storage: filesystem\n", Map.of(
+                "REGISTRY_HTTP_TLS_CERTIFICATE", certificate.toString(),
+                "REGISTRY_HTTP_TLS_KEY", key.toString(),
+                "REGISTRY_HTTP_TLS_MINIMUMTLS", "tls1.3")).http().tls();
+
+        assertEquals(new TlsConfig(certificate, key, null, "tls1.3"), tls);
+        assertEquals(List.of(), files.warnings);
+    }
+
+    @Test
+    void environmentGivesSelfSignedHostsAsYaml() {
+        TlsConfig tls = files.load("storage: filesystem\n", Map.of(
+                "REGISTRY_HTTP_TLS_SELFSIGNED_DIRECTORY", "/srv/tls",
+                "REGISTRY_HTTP_TLS_SELFSIGNED_HOSTS", "[registry.local, 192.168.1.2]")).http().tls();
+
+        assertEquals(new TlsConfig.SelfSignedConfig(List.of("registry.local", "192.168.1.2"), Path.of("/srv/tls")),
+                tls.selfSigned());
+        assertNull(tls.certificate());
+    }
+
+    @Test
+    void singleSelfSignedHostNeedsNoList() {
+        TlsConfig tls = files.load("storage: filesystem\n", Map.of(
+                "REGISTRY_HTTP_TLS_SELFSIGNED_DIRECTORY", "/srv/tls",
+                "REGISTRY_HTTP_TLS_SELFSIGNED_HOSTS", "registry.local")).http().tls();
+
+        assertEquals(List.of("registry.local"), tls.selfSigned().hosts());
+    }
+
+    @Test
+    void unsupportedTlsKeysWarnAndTheRestIsRead() {
+        TlsConfig tls = files.load(tls("certificate: " + certificate + "\nkey: " + key
+                + "\nclientcas: [/ca.pem]\nciphersuites: [TLS_AES_128_GCM_SHA256]\nletsencrypt: {email: a@b.c}"))
+                .http().tls();
+
+        assertTrue(tls.enabled());
+        assertEquals(List.of(
+                "configuration key 'http.tls.clientcas' is not supported yet and is ignored",
+                "configuration key 'http.tls.ciphersuites' is not supported yet and is ignored",
+                "configuration key 'http.tls.letsencrypt.email' is not supported yet and is ignored"), files.warnings);
+    }
+}
