@@ -24,8 +24,9 @@ public final class Main {
         String command = args.length == 0 ? "serve" : args[0];
         switch (command) {
             case "serve" -> System.exit(serve(args.length > 1 ? Optional.of(Path.of(args[1])) : Optional.empty()));
+            case "htpasswd" -> System.exit(htpasswd(args));
             case "-h", "--help", "help" -> {
-                log.info("usage: java -jar registry-server.jar serve [config.yml]");
+                log.info("usage: java -jar registry-server.jar serve [config.yml] | htpasswd FILE USER (password on stdin)");
                 System.exit(0);
             }
             default -> {
@@ -58,6 +59,34 @@ public final class Main {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    /** {@code htpasswd FILE USER}: adds or updates a bcrypt entry, reading the password from stdin. */
+    private static int htpasswd(String[] args) {
+        if (args.length != 3) {
+            log.error("usage: java -jar registry-server.jar htpasswd FILE USER, with the password on standard input.");
+            return 2;
+        }
+        try {
+            java.io.BufferedReader stdin = new java.io.BufferedReader(
+                    new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8));
+            String line = stdin.readLine();
+            if (line == null || line.isEmpty()) {
+                log.error("no password on standard input: pipe it in, e.g. echo secret | java -jar registry-server.jar htpasswd FILE USER.");
+                return 2;
+            }
+            char[] password = line.toCharArray();
+            boolean added = dev.registry.auth.HtpasswdFile.addOrUpdate(Path.of(args[1]), args[2], password);
+            java.util.Arrays.fill(password, '\0');
+            log.info("{} user '{}' in {}", added ? "added" : "updated", args[2], args[1]);
+            return 0;
+        } catch (IllegalArgumentException e) {
+            log.error("{}", e.getMessage());
+            return 2;
+        } catch (java.io.IOException e) {
+            log.error("cannot write {}: {}.", args[1], e.getMessage());
+            return 1;
+        }
     }
 
     private static void setLogLevel(String level) {

@@ -1,19 +1,21 @@
 package dev.registry.server;
 
-import dev.registry.auth.AccessController;
-import dev.registry.auth.OpenAccessController;
+import dev.registry.auth.AuthSetup;
 import dev.registry.config.ConfigException;
 import dev.registry.config.FilesystemConfig;
 import dev.registry.config.RegistryConfig;
 import dev.registry.config.UploadPurgingConfig;
 import dev.registry.server.api.ApiDispatcher;
 import dev.registry.server.http.HttpChannelHandler;
+import dev.registry.server.http.Route;
+import dev.registry.server.tls.ServerTls;
 import dev.registry.storage.Registry;
 import dev.registry.storage.driver.StorageDriver;
 import dev.registry.storage.driver.filesystem.FilesystemDriver;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.ServerChannel;
@@ -40,6 +42,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * A running registry: the storage services, the Netty HTTP server in front of them, and the
@@ -101,10 +104,23 @@ public final class RegistryServer implements AutoCloseable {
     }
 
     private void bind() throws InterruptedException {
-        AccessController access = new OpenAccessController();
-        ApiDispatcher dispatcher = new ApiDispatcher(registry, access, config.storage().readOnly(), config.http().host(),
-                config.http().relativeUrls(), config.http().prefix(), config.catalog().maxEntries());
+        AuthSetup auth = AuthSetup.from(config.auth());
+        ServerTls tls = config.http().tls().enabled() ? ServerTls.open(config.http().tls()) : null;
+        ApiDispatcher dispatcher = new ApiDispatcher(registry, auth.accessController(), config.storage().readOnly(),
+                config.http().host(), config.http().relativeUrls(), config.http().prefix(), config.catalog().maxEntries(),
+                auth.tokenService().orElse(null));
         boolean accessLog = !config.log().accessLogDisabled();
+        Consumer<ChannelPipeline> http1 = pipeline -> pipeline
+                .addLast("codec", new HttpServerCodec(8192, 64 * 1024, 1024 * 1024))
+                .addLast("continue", new HttpServerExpectContinueHandler())
+                .addLast("chunked", new ChunkedWriteHandler())
+                .addLast("api", new HttpChannelHandler(dispatcher, requestThreads, config.http().prefix(),
+                        config.http().headers(), accessLog));
+        // HTTP/2 streams already carry the HTTP/1-object codec and chunked writer (see Http2Support).
+        Consumer<ChannelPipeline> http2Stream = pipeline -> pipeline
+                .addLast("continue", new HttpServerExpectContinueHandler())
+                .addLast("api", new HttpChannelHandler(dispatcher, requestThreads, config.http().prefix(),
+                        config.http().headers(), accessLog));
         Class<? extends ServerChannel> channelType = Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(boss, workers)
@@ -114,12 +130,11 @@ public final class RegistryServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
-                        channel.pipeline()
-                                .addLast("codec", new HttpServerCodec(8192, 64 * 1024, 1024 * 1024))
-                                .addLast("continue", new HttpServerExpectContinueHandler())
-                                .addLast("chunked", new ChunkedWriteHandler())
-                                .addLast("api", new HttpChannelHandler(dispatcher, requestThreads, config.http().prefix(),
-                                        config.http().headers(), accessLog));
+                        if (tls == null) {
+                            http1.accept(channel.pipeline());
+                        } else {
+                            tls.initChannel(channel, http1, http2Stream);
+                        }
                     }
                 });
         String host = config.http().bindHost();
@@ -138,12 +153,35 @@ public final class RegistryServer implements AutoCloseable {
                     + "): choose an address of this machine and a free port.");
         }
         schedulePurge(config.storage().uploadPurging());
-        log.info("registry listening on {} (http, {} transport)", describe((InetSocketAddress) serverChannel.localAddress()),
+        String listening = describe((InetSocketAddress) serverChannel.localAddress());
+        log.info("registry listening on {} ({}, {} transport)", listening,
+                tls == null ? "http" : "https with HTTP/2, " + config.http().tls().minimumVersion() + "+",
                 Epoll.isAvailable() ? "epoll" : "nio");
+        if (tls != null) {
+            tls.selfSigned().ifPresent(selfSigned -> {
+                java.util.List<String> hosts = config.http().tls().selfSigned().hosts();
+                String hostPort = (hosts.isEmpty() ? "localhost" : hosts.get(0)) + ":" + port();
+                log.info("TLS: self-signed certificate {} ({}), CA at {}; clients trust it with: {}",
+                        selfSigned.certificate(), selfSigned.generated() ? "generated now" : "reused",
+                        selfSigned.caCertificate(), selfSigned.dockerTrustCommand(hostPort));
+            });
+        }
+        log.info("auth: {}", describeAuth(auth));
         log.info("storage: {} at {}; delete {}; read-only {}; access log {}", config.storage().driver().name(),
                 config.storage().driver() instanceof FilesystemConfig fs ? fs.rootDirectory() : "-",
                 config.storage().deleteEnabled() ? "enabled" : "disabled", config.storage().readOnly() ? "on" : "off",
                 accessLog ? "on" : "off");
+    }
+
+    private String describeAuth(AuthSetup auth) {
+        if (!config.auth().enabled()) {
+            return "none (anyone may pull and push)";
+        }
+        if (config.auth().token() == null) {
+            return "htpasswd basic auth, realm '" + config.auth().htpasswd().realm() + "'";
+        }
+        return "bearer tokens from " + config.auth().token().realm()
+                + auth.tokenService().map(t -> " (built-in token server at " + Route.TOKEN_PATH + ")").orElse("");
     }
 
     private void schedulePurge(UploadPurgingConfig purging) {

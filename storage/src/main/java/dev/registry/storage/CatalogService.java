@@ -20,11 +20,16 @@ public final class CatalogService {
      * @return the page, and whether more repositories follow it
      */
     public Page repositories(int limit, String last) throws IOException {
+        return repositories(limit, last, name -> true);
+    }
+
+    /** As {@link #repositories(int, String)}, counting only the repositories {@code visible} accepts. */
+    public Page repositories(int limit, String last, java.util.function.Predicate<String> visible) throws IOException {
         List<String> all = RepositoryWalker.catalogRepositories(driver);
         List<String> page = new ArrayList<>();
         boolean more = false;
         for (String name : all) {
-            if (last != null && RepositoryWalker.CATALOG_ORDER.compare(name, last) <= 0) {
+            if ((last != null && RepositoryWalker.CATALOG_ORDER.compare(name, last) <= 0) || !visible.test(name)) {
                 continue;
             }
             if (page.size() == limit) {

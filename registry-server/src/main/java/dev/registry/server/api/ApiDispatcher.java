@@ -3,6 +3,10 @@ package dev.registry.server.api;
 import dev.registry.auth.Access;
 import dev.registry.auth.AccessController;
 import dev.registry.auth.AccessDeniedException;
+import dev.registry.auth.AuthRequest;
+import dev.registry.auth.Principal;
+import dev.registry.auth.TokenService;
+import dev.registry.auth.TooManyAttemptsException;
 import dev.registry.server.http.ApiRequest;
 import dev.registry.server.http.ApiResponse;
 import dev.registry.server.http.RequestHandler;
@@ -35,6 +39,7 @@ public final class ApiDispatcher implements RequestHandler {
     private final ManifestEndpoints manifests;
     private final ListingEndpoints listings;
     private final ReferrersEndpoint referrers;
+    private final TokenEndpoint tokens;
 
     /**
      * @param registry the storage-side services
@@ -44,9 +49,10 @@ public final class ApiDispatcher implements RequestHandler {
      * @param relativeUrls {@code http.relativeurls}
      * @param prefix {@code http.prefix}
      * @param catalogMaxEntries {@code catalog.maxentries}
+     * @param tokenService the built-in token server, or {@code null} when it is not enabled
      */
     public ApiDispatcher(Registry registry, AccessController access, boolean readOnly, String host, boolean relativeUrls,
-                         String prefix, int catalogMaxEntries) {
+                         String prefix, int catalogMaxEntries, TokenService tokenService) {
         Locations locations = new Locations(host, relativeUrls, prefix);
         this.access = access;
         this.readOnly = readOnly;
@@ -55,6 +61,7 @@ public final class ApiDispatcher implements RequestHandler {
         this.manifests = new ManifestEndpoints(registry, locations);
         this.listings = new ListingEndpoints(registry, locations, catalogMaxEntries);
         this.referrers = new ReferrersEndpoint(registry);
+        this.tokens = tokenService == null ? null : new TokenEndpoint(tokenService);
     }
 
     @Override
@@ -81,7 +88,7 @@ public final class ApiDispatcher implements RequestHandler {
         if (request.malformedQuery()) {
             return Errors.of(400, ErrorCode.UNSUPPORTED.name(), "malformed query string", null);
         }
-        if (route.kind() == Route.Kind.NOT_FOUND) {
+        if (route.kind() == Route.Kind.NOT_FOUND || (route.kind() == Route.Kind.TOKEN && tokens == null)) {
             return Errors.of(404, "NOT_FOUND", "no such API endpoint", null);
         }
         if (!allowed(route.kind(), method)) {
@@ -91,14 +98,17 @@ public final class ApiDispatcher implements RequestHandler {
         if (name != null) {
             RepositoryName.validate(name);
         }
+        if (route.kind() == Route.Kind.TOKEN) {
+            return tokens.handle(request);
+        }
         boolean write = !(method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD));
-        authorize(request, required(route, method, request));
+        Principal principal = authorize(request, required(route, method, request));
         if (write && readOnly) {
             throw new RegistryException(ErrorCode.UNSUPPORTED, "the registry is in read-only mode (storage.maintenance.readonly)");
         }
         return switch (route.kind()) {
             case BASE -> ApiResponse.of(200).body(EMPTY_OBJECT, "application/json");
-            case CATALOG -> listings.catalog(request);
+            case CATALOG -> listings.catalog(request, repository -> access.mayPull(principal, repository));
             case TAGS -> listings.tags(request, name);
             case MANIFEST -> switch (method.name()) {
                 case "PUT" -> manifests.put(request, name, route.reference());
@@ -117,7 +127,7 @@ public final class ApiDispatcher implements RequestHandler {
                 default -> uploads.status(request, name, route.reference());
             };
             case REFERRERS -> referrers.get(request, name, Digest.parse(route.reference()));
-            case NOT_FOUND -> throw new IllegalStateException("unreachable");
+            case TOKEN, NOT_FOUND -> throw new IllegalStateException("unreachable");
         };
     }
 
@@ -125,6 +135,7 @@ public final class ApiDispatcher implements RequestHandler {
         String m = method.name();
         return switch (kind) {
             case BASE, CATALOG, TAGS, REFERRERS -> m.equals("GET") || m.equals("HEAD");
+            case TOKEN -> m.equals("GET") || m.equals("POST");
             case MANIFEST -> m.equals("GET") || m.equals("HEAD") || m.equals("PUT") || m.equals("DELETE");
             case BLOB -> m.equals("GET") || m.equals("HEAD") || m.equals("DELETE");
             case UPLOAD_START -> m.equals("POST");
@@ -137,7 +148,7 @@ public final class ApiDispatcher implements RequestHandler {
     private static List<Access> required(Route route, HttpMethod method, ApiRequest request) {
         String name = route.name();
         return switch (route.kind()) {
-            case BASE, NOT_FOUND -> List.of();
+            case BASE, TOKEN, NOT_FOUND -> List.of();
             case CATALOG -> List.of(Access.catalog());
             case TAGS, REFERRERS -> List.of(Access.pull(name));
             case MANIFEST, BLOB -> switch (method.name()) {
@@ -156,15 +167,20 @@ public final class ApiDispatcher implements RequestHandler {
         };
     }
 
-    private void authorize(ApiRequest request, List<Access> required) throws AccessDeniedException {
-        request.user(access.authorize(request.header("Authorization"), required).name());
+    private Principal authorize(ApiRequest request, List<Access> required) throws AccessDeniedException {
+        Principal principal = access.authorize(new AuthRequest(request.header("Authorization"), request.remoteAddress()), required);
+        request.user(principal.name());
+        return principal;
     }
 
     private static ApiResponse denied(AccessDeniedException e) {
+        ApiResponse response = Errors.of(e.status(), e.errorCode(), e.getMessage(), e.detail());
         if (e.challenge() != null) {
-            return Errors.of(401, ErrorCode.UNAUTHORIZED.name(), e.getMessage(), e.detail())
-                    .header("WWW-Authenticate", e.challenge());
+            response.header("WWW-Authenticate", e.challenge());
         }
-        return Errors.of(403, ErrorCode.DENIED.name(), e.getMessage(), e.detail());
+        if (e instanceof TooManyAttemptsException tooMany) {
+            response.header("Retry-After", tooMany.retryAfterSeconds());
+        }
+        return response;
     }
 }

@@ -26,11 +26,12 @@ final class ListingEndpoints {
         this.catalogMaxEntries = catalogMaxEntries;
     }
 
-    ApiResponse catalog(ApiRequest request) throws IOException {
+    /** The catalog page, listing only repositories {@code visible} accepts (those the caller may pull). */
+    ApiResponse catalog(ApiRequest request, java.util.function.Predicate<String> visible) throws IOException {
         int requested = pageSize(request, catalogMaxEntries);
         int limit = Math.min(requested, catalogMaxEntries);
         String last = request.query("last");
-        CatalogService.Page page = registry.catalog().repositories(limit, last);
+        CatalogService.Page page = registry.catalog().repositories(limit, last, visible);
         ApiResponse response = ApiResponse.of(200).body(Json.write(Map.of("repositories", page.items())), "application/json");
         if (page.more() && !page.items().isEmpty()) {
             String next = page.items().get(page.items().size() - 1);

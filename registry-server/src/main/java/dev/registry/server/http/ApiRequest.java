@@ -20,9 +20,12 @@ public final class ApiRequest {
     private final RequestBody body;
     private final boolean secure;
     private final boolean malformedQuery;
+    private final String remoteAddress;
     private String user = "-";
 
-    public ApiRequest(HttpMethod method, String uri, String path, HttpHeaders headers, RequestBody body, boolean secure) {
+    public ApiRequest(HttpMethod method, String uri, String path, HttpHeaders headers, RequestBody body, boolean secure,
+                      String remoteAddress) {
+        this.remoteAddress = remoteAddress;
         this.method = method;
         this.uri = uri;
         this.route = Route.parse(path);
@@ -79,6 +82,16 @@ public final class ApiRequest {
     /** The request body; only endpoints that accept one get a non-null body. */
     public RequestBody body() {
         return body;
+    }
+
+    /** The decoded query parameters. */
+    public Map<String, List<String>> queryParameters() {
+        return query;
+    }
+
+    /** The client's IP address, for failed-login limits and the access log. */
+    public String remoteAddress() {
+        return remoteAddress;
     }
 
     /** Whether the request came over TLS. */

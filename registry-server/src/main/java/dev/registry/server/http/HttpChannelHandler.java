@@ -123,10 +123,12 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
             path = path.startsWith(pathPrefix) ? path.substring(pathPrefix.length() - 1) : "/-";
         }
         boolean secure = Http2Support.isEncrypted(ctx.channel());
-        ApiRequest apiRequest = new ApiRequest(request.method(), uri, path, request.headers(), null, secure);
+        String remote = ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress address && address.getAddress() != null
+                ? address.getAddress().getHostAddress() : String.valueOf(ctx.channel().remoteAddress());
+        ApiRequest apiRequest = new ApiRequest(request.method(), uri, path, request.headers(), null, secure, remote);
         body = takesBody(request.method(), apiRequest.route().kind()) ? new RequestBody(new FlowControl()) : null;
         ApiRequest withBody = body == null ? apiRequest
-                : new ApiRequest(request.method(), uri, path, request.headers(), body, secure);
+                : new ApiRequest(request.method(), uri, path, request.headers(), body, secure, remote);
         boolean keepAlive = HttpUtil.isKeepAlive(request);
         HttpMethod method = request.method();
         RequestBody requestBody = body;
@@ -154,6 +156,7 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
             case UPLOAD -> method.equals(HttpMethod.PATCH) || method.equals(HttpMethod.PUT);
             case UPLOAD_START -> method.equals(HttpMethod.POST);
             case MANIFEST -> method.equals(HttpMethod.PUT);
+            case TOKEN -> method.equals(HttpMethod.POST);
             default -> false;
         };
     }
@@ -208,7 +211,7 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
         int status = response.status().code();
         future.addListener(f -> {
             if (accessLogEnabled) {
-                accessLog.info("{} \"{} {}\" {} {} {}ms user={} ua=\"{}\"{}", ctx.channel().remoteAddress(), request.method(),
+                accessLog.info("{} \"{} {}\" {} {} {}ms user={} ua=\"{}\"{}", request.remoteAddress(), request.method(),
                         request.uri(), status, bytes, (System.nanoTime() - started) / 1_000_000, request.user(),
                         request.header(HttpHeaderNames.USER_AGENT), f.isSuccess() ? "" : " (send failed)");
             }

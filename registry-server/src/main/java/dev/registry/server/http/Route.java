@@ -11,12 +11,16 @@ public record Route(Kind kind, String name, String reference) {
 
     /** The API endpoints. */
     public enum Kind {
-        BASE, CATALOG, TAGS, MANIFEST, BLOB, UPLOAD_START, UPLOAD, REFERRERS, NOT_FOUND
+        BASE, CATALOG, TAGS, MANIFEST, BLOB, UPLOAD_START, UPLOAD, REFERRERS, TOKEN, NOT_FOUND
     }
 
     private static final Route BASE = new Route(Kind.BASE, null, null);
     private static final Route CATALOG = new Route(Kind.CATALOG, null, null);
     private static final Route NOT_FOUND = new Route(Kind.NOT_FOUND, null, null);
+    private static final Route TOKEN = new Route(Kind.TOKEN, null, null);
+
+    /** Where the built-in token server ({@code auth.tokenserver}) answers. */
+    public static final String TOKEN_PATH = "/auth/token";
 
     /**
      * Routes a raw (undecoded) request path below the API prefix. Names may contain
@@ -25,6 +29,9 @@ public record Route(Kind kind, String name, String reference) {
     public static Route parse(String path) {
         if (path.equals("/v2/") || path.equals("/v2")) {
             return BASE;
+        }
+        if (path.equals(TOKEN_PATH)) {
+            return TOKEN;
         }
         if (!path.startsWith("/v2/")) {
             return NOT_FOUND;
