@@ -11,11 +11,26 @@ import java.util.Map;
 public class AccessDeniedException extends Exception {
     private final String challenge;
     private final List<Access> required;
+    private final String user;
 
     public AccessDeniedException(String message, String challenge, List<Access> required) {
+        this(message, challenge, required, null);
+    }
+
+    /**
+     * @param user the user the caller authenticated as, or claimed to be when its password was wrong, for the
+     *             access log; {@code null} when unknown
+     */
+    public AccessDeniedException(String message, String challenge, List<Access> required, String user) {
         super(message, null, false, false);
         this.challenge = challenge;
         this.required = List.copyOf(required);
+        this.user = user;
+    }
+
+    /** The user name the refused caller gave or was identified as, or {@code null}; never a secret. */
+    public String user() {
+        return user;
     }
 
     /** The {@code WWW-Authenticate} challenge for a 401, or {@code null} for a 403. */

@@ -48,7 +48,8 @@ public final class BasicAuthController implements AccessController {
                 if (principal.isAnonymous()) {
                     throw new AccessDeniedException("authentication required", challenge, required);
                 }
-                throw new AccessDeniedException("requested access to the resource is denied", null, required);
+                throw new AccessDeniedException("requested access to the resource is denied", null, required,
+                        principal.name());
             }
         }
         return principal;
@@ -73,7 +74,7 @@ public final class BasicAuthController implements AccessController {
             if (!users.verify(given.user(), given.password())) {
                 throttle.failed(request.remoteAddress());
                 LOG.info("failed login for user '{}' from {}", given.user(), request.remoteAddress());
-                throw new AccessDeniedException("invalid user name or password", challenge, required);
+                throw new AccessDeniedException("invalid user name or password", challenge, required, given.user());
             }
         } finally {
             given.clear();

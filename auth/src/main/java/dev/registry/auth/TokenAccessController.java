@@ -52,7 +52,8 @@ public final class TokenAccessController implements AccessController {
         }
         if (!verified.allowsAll(required)) {
             throw new AccessDeniedException("authentication required: the token does not grant the requested access",
-                    Challenges.bearer(realm, service, required, "insufficient_scope"), required);
+                    Challenges.bearer(realm, service, required, "insufficient_scope"), required,
+                    verified.principal().name());
         }
         return verified.principal();
     }

@@ -13,8 +13,11 @@ import java.time.temporal.ChronoUnit;
  * @param issuedAt when it was issued
  * @param refreshToken a refresh token, or {@code null} when none was asked for
  * @param scope the granted scopes separated by spaces (for OAuth2 responses), or {@code null}
+ * @param subject the user the token was issued to ({@code anonymous} for anonymous tokens), for the access
+ *                log; not part of the body
  */
-public record TokenResponse(String token, long expiresIn, Instant issuedAt, String refreshToken, String scope) {
+public record TokenResponse(String token, long expiresIn, Instant issuedAt, String refreshToken, String scope,
+                            String subject) {
 
     /** The JSON body, with {@code issued_at} in RFC 3339 UTC. */
     public String toJson() {
@@ -34,6 +37,6 @@ public record TokenResponse(String token, long expiresIn, Instant issuedAt, Stri
 
     @Override
     public String toString() {
-        return "TokenResponse[expiresIn=" + expiresIn + ", issuedAt=" + issuedAt + ", scope=" + scope + "]";
+        return "TokenResponse[expiresIn=" + expiresIn + ", issuedAt=" + issuedAt + ", scope=" + scope + ", subject=" + subject + "]";
     }
 }

@@ -21,8 +21,8 @@ import org.slf4j.LoggerFactory;
  * A scope the caller may not have is left out of the token, not reported as an error, as the token
  * specification requires; the registry then refuses the request the token does not cover.
  *
- * <p>Refresh tokens (for {@code offline_token=true}, {@code access_type=offline} and every OAuth2
- * password grant) are signed JWTs marked {@code "token_use": "refresh"}, bound to the user, the
+ * <p>Refresh tokens (only when asked for: {@code offline_token=true} on a GET, or
+ * {@code access_type=offline} on an OAuth2 password grant) are signed JWTs marked {@code "token_use": "refresh"}, bound to the user, the
  * service and a digest of the user's current password hash. They do not expire, as the
  * specification says, but stop working when the user's password changes or the user is removed,
  * and they survive restarts and work on every replica sharing the signing key. The registry never
@@ -108,12 +108,11 @@ public final class TokenService {
 
         String refresh = switch (request.grantType()) {
             case REFRESH_TOKEN -> request.refreshToken(); // the OAuth2 spec: the same one, not a new one
-            case PASSWORD -> refreshToken(principal, now);
-            case NONE -> request.offline() ? refreshToken(principal, now) : null;
+            case PASSWORD, NONE -> request.offline() ? refreshToken(principal, now) : null;
         };
         String scope = request.grantType() == TokenRequest.GrantType.NONE ? null
                 : String.join(" ", granted.stream().map(ResourceScope::toString).toList());
-        return new TokenResponse(token, expiration.toSeconds(), now, refresh, scope);
+        return new TokenResponse(token, expiration.toSeconds(), now, refresh, scope, principal.name());
     }
 
     private Principal authenticate(TokenRequest request) throws AccessDeniedException, TokenRequestException {
@@ -156,7 +155,7 @@ public final class TokenService {
         if (!users.verify(user, password)) {
             throttle.failed(remoteAddress);
             LOG.info("failed token login for user '{}' from {}", user, remoteAddress);
-            throw new AccessDeniedException("invalid user name or password", challenge, List.of());
+            throw new AccessDeniedException("invalid user name or password", challenge, List.of(), user);
         }
         return new Principal(user);
     }

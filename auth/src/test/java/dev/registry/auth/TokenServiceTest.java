@@ -215,13 +215,18 @@ class TokenServiceTest {
     }
 
     @Test
-    void oauthPasswordGrantGivesARefreshTokenAndTheGrantedScope() throws Exception {
+    void oauthPasswordGrantGivesARefreshTokenOnlyForOfflineAccessAndTheGrantedScope() throws Exception {
         TokenResponse response = post("grant_type", "password", "username", "bob", "password", "S3cr3t!",
-                "service", Tokens.SERVICE, "client_id", "docker", "scope",
+                "service", Tokens.SERVICE, "client_id", "docker", "access_type", "offline", "scope",
                 "repository:team/app:pull,push repository:public/x:pull");
 
         assertEquals("repository:team/app:pull repository:public/x:pull", response.scope());
         assertNotNull(response.refreshToken());
+        assertEquals("bob", response.subject());
+        TokenResponse online = post("grant_type", "password", "username", "bob", "password", "S3cr3t!",
+                "service", Tokens.SERVICE, "client_id", "containerd", "scope", "repository:team/app:pull");
+        assertNull(online.refreshToken(), "no access_type=offline, no refresh token");
+        assertFalse(Json.MAPPER.readTree(online.toJson()).has("refresh_token"));
         assertEquals("bob", verified(response).subject());
         assertEquals(response.scope(), Json.MAPPER.readTree(response.toJson()).get("scope").asText());
     }
@@ -235,7 +240,7 @@ class TokenServiceTest {
     @Test
     void refreshTokenGetsNewAccessTokensForOtherScopes() throws Exception {
         String refresh = post("grant_type", "password", "username", "alice", "password", "correct horse",
-                "service", Tokens.SERVICE, "client_id", "docker").refreshToken();
+                "service", Tokens.SERVICE, "client_id", "docker", "access_type", "offline").refreshToken();
         clock.advance(Duration.ofDays(30));
 
         TokenResponse response = post("grant_type", "refresh_token", "refresh_token", refresh, "service",

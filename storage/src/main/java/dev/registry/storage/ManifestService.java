@@ -35,7 +35,10 @@ public final class ManifestService {
             .weigher((Digest digest, byte[] content) -> content.length + 64)
             .build();
 
-    public ManifestService(StorageDriver driver, BlobStore blobs, TagService tags, boolean deleteEnabled) {
+    private final CatalogService catalog;
+
+    public ManifestService(StorageDriver driver, BlobStore blobs, TagService tags, CatalogService catalog, boolean deleteEnabled) {
+        this.catalog = catalog;
         this.driver = driver;
         this.blobs = blobs;
         this.tags = tags;
@@ -86,6 +89,7 @@ public final class ManifestService {
         }
         parsed.put(digest, manifest);
         contents.put(digest, content);
+        catalog.repositoryCreated(name);
         return new PutResult(digest, Optional.ofNullable(manifest.subject()).map(Descriptor::digest));
     }
 

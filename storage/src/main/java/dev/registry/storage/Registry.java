@@ -23,8 +23,8 @@ public final class Registry {
         this.blobs = new BlobStore(driver);
         this.uploads = new UploadService(driver, blobs, clock);
         this.tags = new TagService(driver);
-        this.manifests = new ManifestService(driver, blobs, tags, deleteEnabled);
         this.catalog = new CatalogService(driver);
+        this.manifests = new ManifestService(driver, blobs, tags, catalog, deleteEnabled);
     }
 
     public StorageDriver driver() {

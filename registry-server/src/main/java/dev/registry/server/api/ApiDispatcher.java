@@ -71,7 +71,7 @@ public final class ApiDispatcher implements RequestHandler {
         } catch (RegistryException e) {
             return Errors.of(e);
         } catch (AccessDeniedException e) {
-            return denied(e);
+            return denied(request, e);
         } catch (IOException e) {
             if (request.body() != null && !request.body().isEnded()) {
                 log.debug("{} {} ended early: {}", request.method(), request.uri(), e.toString());
@@ -173,7 +173,10 @@ public final class ApiDispatcher implements RequestHandler {
         return principal;
     }
 
-    private static ApiResponse denied(AccessDeniedException e) {
+    private static ApiResponse denied(ApiRequest request, AccessDeniedException e) {
+        if (e.user() != null) {
+            request.user(e.user());
+        }
         ApiResponse response = Errors.of(e.status(), e.errorCode(), e.getMessage(), e.detail());
         if (e.challenge() != null) {
             response.header("WWW-Authenticate", e.challenge());

@@ -3,6 +3,7 @@ package dev.registry.server.api;
 import dev.registry.auth.AccessDeniedException;
 import dev.registry.auth.TokenRequest;
 import dev.registry.auth.TokenRequestException;
+import dev.registry.auth.TokenResponse;
 import dev.registry.auth.TokenService;
 import dev.registry.server.http.ApiRequest;
 import dev.registry.server.http.ApiResponse;
@@ -37,9 +38,11 @@ final class TokenEndpoint {
                 tokenRequest = TokenRequest.fromQuery(request.queryParameters(), request.header("Authorization"),
                         request.remoteAddress());
             }
+            TokenResponse issued = tokens.issue(tokenRequest);
+            request.user(issued.subject());
             return ApiResponse.of(200)
                     .header("Cache-Control", "no-store")
-                    .body(tokens.issue(tokenRequest).toJson().getBytes(StandardCharsets.UTF_8), "application/json");
+                    .body(issued.toJson().getBytes(StandardCharsets.UTF_8), "application/json");
         } catch (TokenRequestException e) {
             return ApiResponse.of(e.status()).body(e.toJson().getBytes(StandardCharsets.UTF_8), "application/json");
         }

@@ -33,6 +33,8 @@ import java.util.stream.Stream;
  */
 public final class FilesystemDriver implements StorageDriver {
     private static final String TEMP_PREFIX = ".tmp-";
+    /** Background fsyncs of large writes in progress; they block on the disk, not the CPU. */
+    private static final java.util.concurrent.Executor EARLY_FLUSHES = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
 
     private final Path root;
 
@@ -212,10 +214,18 @@ public final class FilesystemDriver implements StorageDriver {
         }
     }
 
-    /** Appends to a file through its channel; {@link #commit()} is an fsync. */
+    /**
+     * Appends to a file through its channel; {@link #commit()} is an fsync. A large write is
+     * flushed to disk in the background every {@link #EARLY_FLUSH_BYTES} while it streams, so
+     * that the fsync at commit only has the tail left instead of the whole blob.
+     */
     private static final class FileWriter implements StorageWriter {
+        private static final long EARLY_FLUSH_BYTES = 32L * 1024 * 1024;
+
         private final Path file;
         private final FileChannel channel;
+        private long unflushed;
+        private java.util.concurrent.CompletableFuture<Void> flushing = java.util.concurrent.CompletableFuture.completedFuture(null);
 
         FileWriter(Path file, FileChannel channel) {
             this.file = file;
@@ -228,7 +238,20 @@ public final class FilesystemDriver implements StorageDriver {
             while (source.hasRemaining()) {
                 written += channel.write(source);
             }
+            unflushed += written;
+            if (unflushed >= EARLY_FLUSH_BYTES && flushing.isDone()) {
+                unflushed = 0;
+                flushing = java.util.concurrent.CompletableFuture.runAsync(this::flushQuietly, EARLY_FLUSHES);
+            }
             return written;
+        }
+
+        private void flushQuietly() {
+            try {
+                channel.force(false);
+            } catch (IOException ignored) {
+                // commit() flushes again and reports failures
+            }
         }
 
         @Override
@@ -242,6 +265,7 @@ public final class FilesystemDriver implements StorageDriver {
 
         @Override
         public void commit() throws IOException {
+            flushing.join();
             channel.force(true);
             syncDirectory(file.getParent());
         }
@@ -259,6 +283,7 @@ public final class FilesystemDriver implements StorageDriver {
 
         @Override
         public void close() throws IOException {
+            flushing.join();
             channel.close();
         }
     }
