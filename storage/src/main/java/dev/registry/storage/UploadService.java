@@ -54,7 +54,9 @@ public final class UploadService {
     public UploadSession start(String name) throws IOException {
         String uuid = UUID.randomUUID().toString();
         Instant now = clock.instant();
-        driver.putContent(PathLayout.uploadStartedAt(name, uuid), now.toString().getBytes(StandardCharsets.UTF_8));
+        // Not synced: a crash before the first chunk loses nothing acknowledged, and a lost or
+        // empty start time is read as the file's modification time (see startedAt).
+        driver.putVolatileContent(PathLayout.uploadStartedAt(name, uuid), now.toString().getBytes(StandardCharsets.UTF_8));
         states.put(key(name, uuid), new UploadState(Digest.newMessageDigest("sha256"), 0));
         return new UploadSession(name, uuid, 0, now);
     }
@@ -217,21 +219,9 @@ public final class UploadService {
                 ok = true;
                 throw new UploadRangeException("chunk starts at " + range.start() + " but the upload holds " + state.offset + " bytes", state.offset);
             }
-            ByteBuffer buffer = ByteBuffer.allocate(COPY_BUFFER);
-            int n;
-            while ((n = body.read(buffer)) >= 0) {
-                if (n == 0 && buffer.position() == 0) {
-                    continue;
-                }
-                buffer.flip();
-                state.digest.update(buffer.array(), buffer.arrayOffset() + buffer.position(), buffer.remaining());
-                written += buffer.remaining();
-                writer.write(buffer);
-                buffer.clear();
-                if (range.length() >= 0 && written > range.length()) {
-                    throw new RegistryException(ErrorCode.SIZE_INVALID, "chunk is longer than its declared length " + range.length());
-                }
-            }
+            written = body instanceof ChunkSource chunks
+                    ? copyChunks(chunks, writer, state.digest, range)
+                    : copyBuffered(body, writer, state.digest, range);
             if (range.length() >= 0 && written != range.length()) {
                 throw new RegistryException(ErrorCode.SIZE_INVALID,
                         "chunk has " + written + " bytes but declared " + range.length());
@@ -245,6 +235,51 @@ public final class UploadService {
             }
         }
         return state;
+    }
+
+    /** Hashes and writes the body's own buffers, a batch per gathering write: no copy on the way to the file. */
+    private static long copyChunks(ChunkSource body, StorageWriter writer, MessageDigest digest, ChunkRange range)
+            throws IOException {
+        long written = 0;
+        ByteBuffer[] batch;
+        while ((batch = body.nextChunks(COPY_BUFFER)) != null) {
+            long size = 0;
+            for (ByteBuffer buffer : batch) {
+                size += buffer.remaining();
+            }
+            if (range.length() >= 0 && written + size > range.length()) {
+                throw new RegistryException(ErrorCode.SIZE_INVALID, "chunk is longer than its declared length " + range.length());
+            }
+            for (ByteBuffer buffer : batch) {
+                digest.update(buffer.duplicate());
+            }
+            writer.writeAll(batch);
+            written += size;
+        }
+        return written;
+    }
+
+    private static long copyBuffered(ReadableByteChannel body, StorageWriter writer, MessageDigest digest, ChunkRange range)
+            throws IOException {
+        long written = 0;
+        ByteBuffer buffer = ByteBuffer.allocate(COPY_BUFFER);
+        int n;
+        while ((n = body.read(buffer)) >= 0) {
+            if (n == 0 && buffer.position() == 0) {
+                continue;
+            }
+            buffer.flip();
+            if (range.length() >= 0 && written + buffer.remaining() > range.length()) {
+                throw new RegistryException(ErrorCode.SIZE_INVALID, "chunk is longer than its declared length " + range.length());
+            }
+            digest.update(buffer.array(), buffer.arrayOffset() + buffer.position(), buffer.remaining());
+            written += buffer.remaining();
+            while (buffer.hasRemaining()) {
+                writer.write(buffer);
+            }
+            buffer.clear();
+        }
+        return written;
     }
 
     private void cancelLocked(String name, String uuid) throws IOException {

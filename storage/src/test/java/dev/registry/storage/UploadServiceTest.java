@@ -261,6 +261,91 @@ class UploadServiceTest {
         assertArrayEquals(a, storedBlob(blob.digest()));
     }
 
+    /** A body that lends out direct buffers of irregular sizes, as the HTTP layer does. */
+    private static ChunkSource lending(byte[] content, int... sizes) {
+        return new ChunkSource() {
+            int at;
+            int next;
+            final List<ByteBuffer> lent = new ArrayList<>();
+
+            @Override
+            public ByteBuffer[] nextChunks(int maxBytes) {
+                lent.forEach(b -> {
+                    b.clear();
+                    while (b.hasRemaining()) {
+                        b.put((byte) 0x5a); // a recycled buffer: whoever kept it sees garbage
+                    }
+                });
+                lent.clear();
+                List<ByteBuffer> batch = new ArrayList<>();
+                int taken = 0;
+                while (at < content.length && taken < maxBytes) {
+                    int n = Math.min(sizes[next++ % sizes.length], content.length - at);
+                    ByteBuffer b = ByteBuffer.allocateDirect(n).put(content, at, n).flip();
+                    batch.add(b);
+                    lent.add(b);
+                    at += n;
+                    taken += n;
+                }
+                return batch.isEmpty() ? null : batch.toArray(ByteBuffer[]::new);
+            }
+
+            @Override
+            public int read(ByteBuffer dst) {
+                throw new AssertionError("the lending path must be used");
+            }
+
+            @Override
+            public boolean isOpen() {
+                return true;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+
+    @Test
+    void lentBuffersAreHashedAndWrittenBeforeTheyAreGivenBack() throws IOException {
+        byte[] first = random(3_000_000, 21);
+        byte[] last = random(70_001, 22);
+        byte[] all = concat(first, last);
+        Digest digest = Digest.sha256(all);
+        UploadSession s = uploads.start(REPO);
+
+        assertEquals(first.length, uploads.append(REPO, s.uuid(), lending(first, 65_536, 1, 300_000, 8_191),
+                new ChunkRange(0, first.length)).offset());
+        BlobInfo blob = uploads.complete(REPO, s.uuid(), digest, lending(last, 4_096, 65_535),
+                new ChunkRange(first.length, last.length));
+
+        assertEquals(new BlobInfo(digest, all.length), blob);
+        assertArrayEquals(all, storedBlob(digest));
+    }
+
+    @Test
+    void aLentBatchBeyondTheDeclaredLengthIsNotWritten() throws IOException {
+        byte[] good = random(50, 3);
+        UploadSession s = uploads.start(REPO);
+        uploads.append(REPO, s.uuid(), channel(good), ChunkRange.UNDECLARED);
+        assertRegistryError(ErrorCode.SIZE_INVALID,
+                () -> uploads.append(REPO, s.uuid(), lending(random(1000, 4), 1000), new ChunkRange(50, 999)));
+        assertEquals(50, uploads.status(REPO, s.uuid()).offset());
+        assertArrayEquals(good, driver.getContent(PathLayout.uploadData(REPO, s.uuid())));
+    }
+
+    @Test
+    void theStartTimeIsBookkeepingThatMayBeLost() throws IOException {
+        UploadSession s = uploads.start(REPO);
+        Path startedAt = root.resolve(PathLayout.uploadStartedAt(REPO, s.uuid()).substring(1));
+        Files.write(startedAt, new byte[0]); // what a crash may leave of an unsynced write
+        Instant modified = Files.getLastModifiedTime(startedAt).toInstant();
+        assertEquals(modified, uploads.status(REPO, s.uuid()).startedAt());
+        byte[] blob = random(10, 5);
+        assertEquals(Digest.sha256(blob), uploads.complete(REPO, s.uuid(), Digest.sha256(blob), channel(blob),
+                ChunkRange.UNDECLARED).digest());
+    }
+
     @Test
     void rangeStartOnFreshUploadMustBeZero() throws IOException {
         UploadSession s = uploads.start(REPO);

@@ -162,8 +162,9 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void writeResponse(ApiRequest request, RequestBody requestBody, ApiResponse response, boolean keepAlive, long started) {
-        if (requestBody != null && !requestBody.isEnded()) {
-            // The client is still sending a body we will not read: finish this exchange by closing.
+        if (requestBody != null) {
+            // Frees what the handler borrowed or left unread. A client still sending a body we
+            // will not read has not completed its request, so the connection closes below.
             requestBody.discard();
         }
         boolean close = !keepAlive || !requestComplete || !ctx.channel().isActive();

@@ -1,5 +1,6 @@
 package dev.registry.server.http;
 
+import dev.registry.storage.ChunkSource;
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -7,8 +8,9 @@ import io.netty.handler.codec.http.LastHttpContent;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
-import java.nio.channels.ReadableByteChannel;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -19,7 +21,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * the connection stops reading from the socket until the worker catches up, so memory does not
  * grow with the size of an upload.
  */
-public final class RequestBody implements ReadableByteChannel {
+public final class RequestBody implements ChunkSource {
     static final long HIGH_WATER = 4L * 1024 * 1024;
     static final long LOW_WATER = 1024 * 1024;
     private static final long IDLE_TIMEOUT_SECONDS = 300;
@@ -27,6 +29,8 @@ public final class RequestBody implements ReadableByteChannel {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition available = lock.newCondition();
     private final ArrayDeque<ByteBuf> chunks = new ArrayDeque<>();
+    /** Buffers lent out by {@link #nextChunks}, released at the next call or on discard. */
+    private final List<ByteBuf> lent = new ArrayList<>();
     private final FlowControl flowControl;
     private long pending;
     private long received;
@@ -125,18 +129,8 @@ public final class RequestBody implements ReadableByteChannel {
         int copied = 0;
         lock.lock();
         try {
-            while (chunks.isEmpty() && !ended && !failed && !discarding) {
-                if (!available.await(IDLE_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                    failed = true;
-                    throw new IOException("request body stalled for " + IDLE_TIMEOUT_SECONDS + "s");
-                }
-            }
-            if (failed) {
-                throw new IOException("client closed the connection before the request body ended");
-            }
-            if (discarding) {
-                throw new ClosedChannelException();
-            }
+            releaseLent();
+            awaitChunk();
             while (destination.hasRemaining() && !chunks.isEmpty()) {
                 ByteBuf head = chunks.peek();
                 int n = Math.min(destination.remaining(), head.readableBytes());
@@ -169,6 +163,65 @@ public final class RequestBody implements ReadableByteChannel {
         return copied;
     }
 
+    @Override
+    public ByteBuffer[] nextChunks(int maxBytes) throws IOException {
+        boolean resume = false;
+        List<ByteBuffer> buffers = new ArrayList<>();
+        lock.lock();
+        try {
+            releaseLent();
+            awaitChunk();
+            long taken = 0;
+            while (taken < maxBytes && !chunks.isEmpty()) {
+                ByteBuf head = chunks.poll();
+                lent.add(head);
+                taken += head.readableBytes();
+                if (head.nioBufferCount() == 1) {
+                    buffers.add(head.nioBuffer());
+                } else {
+                    buffers.addAll(List.of(head.nioBuffers()));
+                }
+            }
+            pending -= taken;
+            if (paused && pending < LOW_WATER) {
+                paused = false;
+                resume = true;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while reading the request body", e);
+        } finally {
+            lock.unlock();
+        }
+        if (resume) {
+            flowControl.changed();
+        }
+        return buffers.isEmpty() ? null : buffers.toArray(ByteBuffer[]::new);
+    }
+
+    /** Waits until a chunk is queued or the body ended; the caller holds the lock. */
+    private void awaitChunk() throws IOException, InterruptedException {
+        while (chunks.isEmpty() && !ended && !failed && !discarding) {
+            if (!available.await(IDLE_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                failed = true;
+                throw new IOException("request body stalled for " + IDLE_TIMEOUT_SECONDS + "s");
+            }
+        }
+        if (failed) {
+            throw new IOException("client closed the connection before the request body ended");
+        }
+        if (discarding) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    private void releaseLent() {
+        for (ByteBuf buf : lent) {
+            buf.release();
+        }
+        lent.clear();
+    }
+
     /** Reads the whole body into memory, refusing more than {@code limit} bytes. */
     public byte[] readAll(int limit) throws IOException, BodyTooLargeException {
         ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
@@ -191,12 +244,16 @@ public final class RequestBody implements ReadableByteChannel {
         }
     }
 
-    /** Drops whatever the handler did not read; later chunks are dropped as they arrive. */
+    /**
+     * Drops whatever the handler did not read; later chunks are dropped as they arrive. Called
+     * once the handler has returned, so the buffers it borrowed are released too.
+     */
     void discard() {
         boolean resume;
         lock.lock();
         try {
             discarding = true;
+            releaseLent();
             releaseAll();
             resume = paused;
             paused = false;
@@ -209,6 +266,7 @@ public final class RequestBody implements ReadableByteChannel {
         }
     }
 
+    /** Releases the queued chunks; lent ones may still be in use by the worker (see {@link #discard()}). */
     private void releaseAll() {
         ByteBuf buf;
         while ((buf = chunks.poll()) != null) {

@@ -33,6 +33,16 @@ public interface StorageDriver {
     void putContent(String path, byte[] content) throws IOException;
 
     /**
+     * Stores bookkeeping the registry can do without after a crash, such as an upload's start
+     * time: like {@link #putContent}, readers see the old or the new content, but the backend
+     * may skip making it durable, and after a crash it may be missing or empty. Backends whose
+     * writes are always durable need not override this.
+     */
+    default void putVolatileContent(String path, byte[] content) throws IOException {
+        putContent(path, content);
+    }
+
+    /**
      * A channel over the object's bytes starting at {@code offset}. Filesystem-backed drivers
      * return a {@link java.nio.channels.FileChannel} positioned at {@code offset}, which callers
      * may use for zero-copy transfer.
@@ -54,7 +64,9 @@ public interface StorageDriver {
 
     /**
      * Moves an object to {@code destination}, replacing what was there. Readers of the
-     * destination see the old or the new object, never a partial one.
+     * destination see the old or the new object, never a partial one, and the destination is
+     * durable when this returns (its content too, if it was {@linkplain StorageWriter#commit()
+     * committed} or stored with {@link #putContent}).
      */
     void move(String source, String destination) throws IOException;
 

@@ -1,6 +1,7 @@
 package dev.registry.storage.driver;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
 
 /**
@@ -9,10 +10,30 @@ import java.nio.channels.WritableByteChannel;
  */
 public interface StorageWriter extends WritableByteChannel {
 
+    /**
+     * Writes all of {@code sources}, in order. Backends that can gather (a file channel) write
+     * them in one call without copying.
+     *
+     * @return the number of bytes written
+     */
+    default long writeAll(ByteBuffer[] sources) throws IOException {
+        long written = 0;
+        for (ByteBuffer source : sources) {
+            while (source.hasRemaining()) {
+                written += write(source);
+            }
+        }
+        return written;
+    }
+
     /** Bytes in the object so far, including those written before a resume. */
     long size();
 
-    /** Makes everything written durable (data and the directory entry). */
+    /**
+     * Makes everything written durable and final. The object is then published under its final
+     * name with {@link StorageDriver#move}, which makes that name durable; a committed object is
+     * never left under its temporary name.
+     */
     void commit() throws IOException;
 
     /** Abandons the write and removes what was written. */

@@ -95,6 +95,28 @@ public final class FilesystemDriver implements StorageDriver {
         }
     }
 
+    /** Atomic like {@link #putContent}, without the two fsyncs: the content may be lost in a crash. */
+    @Override
+    public void putVolatileContent(String path, byte[] content) throws IOException {
+        Path target = resolve(path);
+        Path temp = tempSibling(target);
+        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer buffer = ByteBuffer.wrap(content);
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+        } catch (IOException e) {
+            Files.deleteIfExists(temp);
+            throw e;
+        }
+        try {
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            Files.deleteIfExists(temp);
+            throw e;
+        }
+    }
+
     private Path tempSibling(Path target) throws IOException {
         Path parent = target.getParent();
         Files.createDirectories(parent);
@@ -238,12 +260,30 @@ public final class FilesystemDriver implements StorageDriver {
             while (source.hasRemaining()) {
                 written += channel.write(source);
             }
+            afterWrite(written);
+            return written;
+        }
+
+        @Override
+        public long writeAll(ByteBuffer[] sources) throws IOException {
+            long total = 0;
+            for (ByteBuffer source : sources) {
+                total += source.remaining();
+            }
+            long written = 0;
+            while (written < total) {
+                written += channel.write(sources);
+            }
+            afterWrite(written);
+            return written;
+        }
+
+        private void afterWrite(long written) {
             unflushed += written;
             if (unflushed >= EARLY_FLUSH_BYTES && flushing.isDone()) {
                 unflushed = 0;
                 flushing = java.util.concurrent.CompletableFuture.runAsync(this::flushQuietly, EARLY_FLUSHES);
             }
-            return written;
         }
 
         private void flushQuietly() {
@@ -263,11 +303,14 @@ public final class FilesystemDriver implements StorageDriver {
             }
         }
 
+        /**
+         * Only the file's data and size: the directory entry is made durable by {@link #move}, which
+         * every committed upload goes through, so syncing the upload's directory would be wasted.
+         */
         @Override
         public void commit() throws IOException {
             flushing.join();
             channel.force(true);
-            syncDirectory(file.getParent());
         }
 
         @Override

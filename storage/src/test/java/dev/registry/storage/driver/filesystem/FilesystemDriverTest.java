@@ -118,6 +118,40 @@ class FilesystemDriverTest {
         assertEquals(List.of("/dir/file"), driver.list("/dir"));
     }
 
+    @Test
+    void putVolatileContentReplacesAtomicallyAndLeavesNoTempFiles() throws IOException {
+        driver.putVolatileContent("/v/startedat", bytes("first"));
+        driver.putVolatileContent("/v/startedat", bytes("2"));
+        assertEquals("2", new String(driver.getContent("/v/startedat"), StandardCharsets.UTF_8));
+        assertEquals(List.of("startedat"), listNames(root.resolve("v")));
+    }
+
+    @Test
+    void writeAllGathersBuffersInOrderAcrossAnEarlyFlush() throws IOException {
+        java.util.Random random = new java.util.Random(5);
+        java.io.ByteArrayOutputStream expected = new java.io.ByteArrayOutputStream();
+        try (StorageWriter w = driver.writer("/g/data", false)) {
+            for (int round = 0; round < 12; round++) { // 12 x ~3 MiB crosses the 32 MiB early flush
+                java.nio.ByteBuffer[] batch = new java.nio.ByteBuffer[3];
+                long size = 0;
+                for (int i = 0; i < batch.length; i++) {
+                    byte[] b = new byte[1 + random.nextInt(2 * 1024 * 1024)];
+                    random.nextBytes(b);
+                    expected.writeBytes(b);
+                    batch[i] = i == 1 ? java.nio.ByteBuffer.allocateDirect(b.length).put(b).flip() : java.nio.ByteBuffer.wrap(b);
+                    size += b.length;
+                }
+                assertEquals(size, w.writeAll(batch));
+                for (java.nio.ByteBuffer b : batch) {
+                    assertEquals(0, b.remaining());
+                }
+            }
+            assertEquals(expected.size(), w.size());
+            w.commit();
+        }
+        assertArrayEquals(expected.toByteArray(), Files.readAllBytes(root.resolve("g/data")));
+    }
+
     private static List<String> listNames(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return s.map(p -> p.getFileName().toString()).sorted().toList();
