@@ -238,11 +238,14 @@ public final class FilesystemDriver implements StorageDriver {
 
     /**
      * Appends to a file through its channel; {@link #commit()} is an fsync. A large write is
-     * flushed to disk in the background every {@link #EARLY_FLUSH_BYTES} while it streams, so
-     * that the fsync at commit only has the tail left instead of the whole blob.
+     * flushed to disk in the background every {@link #EARLY_FLUSH_BYTES} while it streams, and
+     * what a chunk left unflushed is flushed in the background after it is closed, so that the
+     * fsync at commit only has the tail left instead of the whole blob.
      */
     private static final class FileWriter implements StorageWriter {
-        private static final long EARLY_FLUSH_BYTES = 32L * 1024 * 1024;
+        private static final long EARLY_FLUSH_BYTES = 8L * 1024 * 1024;
+        /** Below this, a closed chunk's data is left for the commit (or the kernel) to flush. */
+        private static final long FLUSH_ON_CLOSE_BYTES = 1024 * 1024;
 
         private final Path file;
         private final FileChannel channel;
@@ -311,6 +314,7 @@ public final class FilesystemDriver implements StorageDriver {
         public void commit() throws IOException {
             flushing.join();
             channel.force(true);
+            unflushed = 0;
         }
 
         @Override
@@ -324,10 +328,34 @@ public final class FilesystemDriver implements StorageDriver {
             return channel.isOpen();
         }
 
+        /**
+         * Closes without waiting for the disk: a chunk that left a megabyte or more unflushed is
+         * flushed by a background task that then closes the channel, so the next chunk (or the
+         * commit) does not start with it all to write.
+         */
         @Override
         public void close() throws IOException {
+            if (!channel.isOpen()) {
+                return;
+            }
+            if (unflushed >= FLUSH_ON_CLOSE_BYTES) {
+                unflushed = 0;
+                flushing.whenCompleteAsync((ignored, failure) -> {
+                    flushQuietly();
+                    closeQuietly();
+                }, EARLY_FLUSHES);
+                return;
+            }
             flushing.join();
             channel.close();
+        }
+
+        private void closeQuietly() {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // nothing was lost: the data is in the file, and a commit syncs it
+            }
         }
     }
 }
