@@ -35,7 +35,9 @@ final class HttpBinder {
                 Values.bool(HTTP.child("relativeurls"), Values.field(http, "relativeurls"), false),
                 prefix(HTTP.child("prefix"), Values.field(http, "prefix")),
                 headers(HTTP.child("headers"), Values.field(http, "headers")),
-                TlsBinder.bind(Values.field(http, "tls")));
+                TlsBinder.bind(Values.field(http, "tls")),
+                Values.nonNegativeDuration(HTTP.child("draintimeout"), Values.field(http, "draintimeout"),
+                        HttpConfig.DEFAULT_DRAIN_TIMEOUT));
     }
 
     /** Go's {@code host:port} syntax: {@code :5000}, {@code 0.0.0.0:5000}, {@code [::1]:5000}. */

@@ -17,6 +17,9 @@ import java.util.Map;
  * @param headers {@code http.headers}: extra headers added to every response
  * @param tls {@code http.tls}: whether and how the port speaks TLS; {@link TlsConfig#DISABLED}
  *            when not configured
+ * @param drainTimeout {@code http.draintimeout}: on SIGTERM, how long requests in progress may take
+ *                     to finish before the server stops (default {@link #DEFAULT_DRAIN_TIMEOUT}; zero
+ *                     stops at once)
  */
 public record HttpConfig(
         String bindHost,
@@ -26,5 +29,9 @@ public record HttpConfig(
         boolean relativeUrls,
         String prefix,
         Map<String, List<String>> headers,
-        TlsConfig tls) {
+        TlsConfig tls,
+        java.time.Duration drainTimeout) {
+
+    /** Below Kubernetes' default grace period of 30 s, so a drained pod is not killed first. */
+    public static final java.time.Duration DEFAULT_DRAIN_TIMEOUT = java.time.Duration.ofSeconds(25);
 }

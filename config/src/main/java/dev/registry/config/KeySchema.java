@@ -57,7 +57,7 @@ final class KeySchema {
                     value("prefix"),
                     new Key("headers", Kind.HEADERS, List.of()),
                     unsupported("net"),
-                    unsupported("draintimeout"),
+                    value("draintimeout"),
                     section("tls",
                             value("certificate"),
                             value("key"),

@@ -99,6 +99,28 @@ final class Values {
         return value;
     }
 
+    /** A Go duration that may be zero ({@code 0}, {@code 0s}), such as a timeout that zero turns off. */
+    static Duration nonNegativeDuration(ConfigKey key, JsonNode node, Duration defaultValue) {
+        Optional<String> text = string(key, node);
+        if (text.isEmpty()) {
+            return defaultValue;
+        }
+        String trimmed = text.get().trim();
+        if (trimmed.equals("0")) {
+            return Duration.ZERO;
+        }
+        Duration value;
+        try {
+            value = GoDuration.parse(trimmed);
+        } catch (IllegalArgumentException e) {
+            throw key.invalid(node, "give a Go duration such as '30s', '1m' or '0s'");
+        }
+        if (value.isNegative()) {
+            throw key.invalid(node, "give a Go duration that is zero or positive, such as '30s' or '0s'");
+        }
+        return value;
+    }
+
     /** Trimmed text, where an empty value means "not set" like a missing one. */
     static Optional<String> text(ConfigKey key, JsonNode node) {
         return string(key, node).map(String::trim).filter(text -> !text.isEmpty());

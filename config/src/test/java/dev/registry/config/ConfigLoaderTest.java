@@ -62,6 +62,7 @@ class ConfigLoaderTest {
               secret: s3cret
               relativeurls: true
               prefix: /registry
+              draintimeout: 1m30s
               headers:
                 X-Content-Type-Options: [nosniff]
                 Strict-Transport-Security: [max-age=31536000, includeSubDomains]
@@ -132,7 +133,7 @@ class ConfigLoaderTest {
                 "0.1",
                 new LogConfig("info", false),
                 new HttpConfig("", 5000, "", "", false, "/", Map.of("X-Content-Type-Options", List.of("nosniff")),
-                        TlsConfig.DISABLED),
+                        TlsConfig.DISABLED, HttpConfig.DEFAULT_DRAIN_TIMEOUT),
                 new StorageConfig(new FilesystemConfig(Path.of("data").toAbsolutePath().normalize()), false,
                         new UploadPurgingConfig(true, Duration.ofHours(168), Duration.ofHours(24), false),
                         false, false),
@@ -162,7 +163,7 @@ class ConfigLoaderTest {
         assertEquals(new RegistryConfig(
                 "0.1",
                 new LogConfig("info", false),
-                new HttpConfig("", 5000, "", "", false, "/", Map.of(), TlsConfig.DISABLED),
+                new HttpConfig("", 5000, "", "", false, "/", Map.of(), TlsConfig.DISABLED, HttpConfig.DEFAULT_DRAIN_TIMEOUT),
                 new StorageConfig(new FilesystemConfig(Path.of("/var/lib/registry")), false,
                         UploadPurgingConfig.defaults(), false, false),
                 new CatalogConfig(1000),
@@ -223,7 +224,7 @@ class ConfigLoaderTest {
                 "0.1",
                 new LogConfig("debug", true),
                 new HttpConfig("127.0.0.1", 5001, "https://registry.example:5000", "s3cret", true, "/registry/",
-                        headers, TlsConfig.DISABLED),
+                        headers, TlsConfig.DISABLED, Duration.ofSeconds(90)),
                 new StorageConfig(new FilesystemConfig(Path.of("/srv/registry")), true,
                         new UploadPurgingConfig(false, Duration.ofMinutes(90), Duration.ofMinutes(10), true),
                         true, true),
@@ -302,6 +303,7 @@ class ConfigLoaderTest {
         assertEquals(new FilesystemConfig(Path.of("/data")), config.storage().driver());
         assertEquals(TlsConfig.DISABLED, config.http().tls(), "clientcas and letsencrypt alone do not enable TLS");
         assertEquals(5, config.catalog().maxEntries());
+        assertEquals(Duration.ofSeconds(60), config.http().drainTimeout());
         assertEquals("info", config.log().level(), "the deprecated loglevel key is not read");
         assertEquals(List.of(
                 unsupported("loglevel"),
@@ -310,7 +312,6 @@ class ConfigLoaderTest {
                 unsupported("http.tls.clientcas"),
                 unsupported("http.tls.letsencrypt.email"),
                 unsupported("http.debug.addr"),
-                unsupported("http.draintimeout"),
                 unsupported("http.net"),
                 unsupported("http.http2.disabled"),
                 unsupported("storage.filesystem.maxthreads"),

@@ -7,6 +7,7 @@ import dev.registry.config.RegistryConfig;
 import dev.registry.config.UploadPurgingConfig;
 import dev.registry.server.api.ApiDispatcher;
 import dev.registry.server.http.HttpChannelHandler;
+import dev.registry.server.http.OpenConnections;
 import dev.registry.server.http.Route;
 import dev.registry.server.tls.ServerTls;
 import dev.registry.storage.Registry;
@@ -59,6 +60,8 @@ public final class RegistryServer implements AutoCloseable {
     private final ExecutorService requestThreads = Executors.newVirtualThreadPerTaskExecutor();
     private final ScheduledExecutorService maintenance;
     private Channel serverChannel;
+    private final OpenConnections connections = new OpenConnections();
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private RegistryServer(RegistryConfig config, StorageDriver driver) {
         this.config = config;
@@ -116,12 +119,12 @@ public final class RegistryServer implements AutoCloseable {
                 .addLast("continue", new HttpServerExpectContinueHandler())
                 .addLast("chunked", new ChunkedWriteHandler())
                 .addLast("api", new HttpChannelHandler(dispatcher, requestThreads, config.http().prefix(),
-                        config.http().headers(), accessLog));
+                        config.http().headers(), accessLog, connections));
         // HTTP/2 streams already carry the HTTP/1-object codec and chunked writer (see Http2Support).
         Consumer<ChannelPipeline> http2Stream = pipeline -> pipeline
                 .addLast("continue", new HttpServerExpectContinueHandler())
                 .addLast("api", new HttpChannelHandler(dispatcher, requestThreads, config.http().prefix(),
-                        config.http().headers(), accessLog));
+                        config.http().headers(), accessLog, connections));
         Class<? extends ServerChannel> channelType = Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(boss, workers)
@@ -134,6 +137,7 @@ public final class RegistryServer implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
+                        connections.add(channel);
                         if (tls == null) {
                             http1.accept(channel.pipeline());
                         } else {
@@ -234,14 +238,34 @@ public final class RegistryServer implements AutoCloseable {
         serverChannel.closeFuture().sync();
     }
 
+    /**
+     * Stops the server: refuses new connections, closes idle ones, lets requests in progress
+     * finish for up to {@code http.draintimeout}, then stops the event loops. Returns when done.
+     */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         if (serverChannel != null) {
             serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
         maintenance.shutdownNow();
-        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS);
-        workers.shutdownGracefully(0, 5, TimeUnit.SECONDS);
+        java.time.Duration drainTimeout = config.http().drainTimeout();
+        int open = connections.size();
+        try {
+            if (open > 0 && !drainTimeout.isZero()) {
+                log.info("waiting up to {} for requests in progress on {} connection(s)", describe(drainTimeout), open);
+            }
+            if (!connections.drain(drainTimeout) && !drainTimeout.isZero()) {
+                log.warn("requests still in progress after http.draintimeout ({}) were cut off", describe(drainTimeout));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+        workers.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(6, TimeUnit.SECONDS);
         requestThreads.shutdown();
+        log.info("stopped");
     }
 }

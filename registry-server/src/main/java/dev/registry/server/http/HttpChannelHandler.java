@@ -54,6 +54,7 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
     private final String pathPrefix;
     private final Map<String, java.util.List<String>> extraHeaders;
     private final boolean accessLogEnabled;
+    private final OpenConnections connections;
 
     private final ArrayDeque<Object> backlog = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
@@ -63,8 +64,10 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
     private RequestBody body;
 
     public HttpChannelHandler(RequestHandler handler, Executor workers, String pathPrefix,
-                              Map<String, java.util.List<String>> extraHeaders, boolean accessLogEnabled) {
+                              Map<String, java.util.List<String>> extraHeaders, boolean accessLogEnabled,
+                              OpenConnections connections) {
         this.handler = handler;
+        this.connections = connections;
         this.workers = workers;
         this.pathPrefix = pathPrefix;
         this.extraHeaders = extraHeaders;
@@ -103,7 +106,7 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
 
     private void startRequest(HttpRequest request) {
         long started = System.nanoTime();
-        inFlight = true;
+        setInFlight(true);
         requestComplete = false;
         if (request.decoderResult().isFailure()) {
             body = null;
@@ -167,7 +170,7 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
             // will not read has not completed its request, so the connection closes below.
             requestBody.discard();
         }
-        boolean close = !keepAlive || !requestComplete || !ctx.channel().isActive();
+        boolean close = !keepAlive || !requestComplete || !ctx.channel().isActive() || connections.draining();
         HttpResponse head;
         Object content = null;
         long bytes;
@@ -226,7 +229,7 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
 
     /** The response went out: let the next request in, starting with any already decoded. */
     private void finishRequest() {
-        inFlight = false;
+        setInFlight(false);
         body = null;
         bodyPaused = false;
         while (!backlog.isEmpty() && !(inFlight && requestComplete)) {
@@ -242,8 +245,21 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** Keeps {@link OpenConnections} counting this connection's request, once per request. */
+    private void setInFlight(boolean now) {
+        if (now != inFlight) {
+            inFlight = now;
+            if (now) {
+                connections.requestStarted(ctx.channel());
+            } else {
+                connections.requestEnded(ctx.channel());
+            }
+        }
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        setInFlight(false);
         if (body != null) {
             body.fail();
         }
