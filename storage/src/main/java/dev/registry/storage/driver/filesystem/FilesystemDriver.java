@@ -338,16 +338,19 @@ public final class FilesystemDriver implements StorageDriver {
             if (!channel.isOpen()) {
                 return;
             }
-            if (unflushed >= FLUSH_ON_CLOSE_BYTES) {
-                unflushed = 0;
-                flushing.whenCompleteAsync((ignored, failure) -> {
-                    flushQuietly();
-                    closeQuietly();
-                }, EARLY_FLUSHES);
+            boolean flush = unflushed >= FLUSH_ON_CLOSE_BYTES;
+            unflushed = 0;
+            if (!flush && flushing.isDone()) {
+                channel.close();
                 return;
             }
-            flushing.join();
-            channel.close();
+            // never wait here for an early flush still running: the client is waiting for the answer
+            flushing.whenCompleteAsync((ignored, failure) -> {
+                if (flush) {
+                    flushQuietly();
+                }
+                closeQuietly();
+            }, EARLY_FLUSHES);
         }
 
         private void closeQuietly() {
