@@ -277,8 +277,14 @@ final class BenchHttp implements Closeable {
                 md == null ? null : "sha256:" + HexFormat.of().formatHex(md.digest()));
     }
 
+    /** Bodies from this size on are hashed on a second thread, see {@link #readAndHashInParallel}. */
+    private static final long PARALLEL_HASH_FROM = 4L * 1024 * 1024;
+
     /** Reads {@code size} bytes (or to end of stream when {@code size} is Long.MAX_VALUE). */
     private long readBody(long size, MessageDigest md, ByteArrayOutputStream collected) throws IOException {
+        if (md != null && size != Long.MAX_VALUE && size >= PARALLEL_HASH_FROM) {
+            return readAndHashInParallel(size, md, collected);
+        }
         long done = 0;
         while (done < size) {
             int n = in.read(buffer, 0, (int) Math.min(buffer.length, size - done));
@@ -295,6 +301,62 @@ final class BenchHttp implements Closeable {
                 collected.write(buffer, 0, n);
             }
             done += n;
+        }
+        return done;
+    }
+
+    /**
+     * Reads a large body on this thread while another hashes what was read, as a client that
+     * verifies while it streams would, so that hashing on the reading thread does not cap a
+     * single download. Every byte is still hashed, in order.
+     */
+    private long readAndHashInParallel(long size, MessageDigest md, ByteArrayOutputStream collected) throws IOException {
+        int slots = 8;
+        java.util.concurrent.BlockingQueue<byte[]> free = new java.util.concurrent.ArrayBlockingQueue<>(slots);
+        java.util.concurrent.BlockingQueue<Object[]> filled = new java.util.concurrent.ArrayBlockingQueue<>(slots + 1);
+        for (int i = 0; i < slots; i++) {
+            free.add(new byte[1024 * 1024]);
+        }
+        Thread hasher = Thread.ofPlatform().daemon().name("bench-hash").start(() -> {
+            try {
+                while (true) {
+                    Object[] chunk = filled.take();
+                    if (chunk.length == 0) {
+                        return;
+                    }
+                    byte[] data = (byte[]) chunk[0];
+                    md.update(data, 0, (Integer) chunk[1]);
+                    free.put(data);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        long done = 0;
+        try {
+            while (done < size) {
+                byte[] data = free.take();
+                int filledBytes = 0;
+                while (filledBytes < data.length && done < size) {
+                    int n = in.read(data, filledBytes, (int) Math.min(data.length - filledBytes, size - done));
+                    if (n < 0) {
+                        throw new EOFException("connection closed after " + done + " of " + size + " body bytes");
+                    }
+                    if (collected != null && collected.size() < COLLECT_LIMIT) {
+                        collected.write(data, filledBytes, n);
+                    }
+                    filledBytes += n;
+                    done += n;
+                }
+                filled.put(new Object[] {data, filledBytes});
+            }
+            filled.put(new Object[0]);
+            hasher.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while reading a body", e);
+        } finally {
+            hasher.interrupt();
         }
         return done;
     }
