@@ -32,6 +32,12 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class UploadService {
     private static final Logger log = LoggerFactory.getLogger(UploadService.class);
     private static final int COPY_BUFFER = 256 * 1024;
+    /** About how much of a request body one write takes: what arrived, up to this much. */
+    private static final int BATCH_BYTES = 1024 * 1024;
+    /** Batches from this size on are hashed on another thread while they are written. */
+    private static final int PARALLEL_HASH_BYTES = 128 * 1024;
+    private static final java.util.concurrent.ExecutorService HASHERS =
+            java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
 
     private final StorageDriver driver;
     private final BlobStore blobs;
@@ -237,12 +243,16 @@ public final class UploadService {
         return state;
     }
 
-    /** Hashes and writes the body's own buffers, a batch per gathering write: no copy on the way to the file. */
+    /**
+     * Hashes and writes the body's own buffers, a batch per gathering write: no copy on the way to
+     * the file. A large batch is hashed on another thread while this one writes it, so a big
+     * upload goes at the speed of the slower of the two rather than of both in turn.
+     */
     private static long copyChunks(ChunkSource body, StorageWriter writer, MessageDigest digest, ChunkRange range)
             throws IOException {
         long written = 0;
         ByteBuffer[] batch;
-        while ((batch = body.nextChunks(COPY_BUFFER)) != null) {
+        while ((batch = body.nextChunks(BATCH_BYTES)) != null) {
             long size = 0;
             for (ByteBuffer buffer : batch) {
                 size += buffer.remaining();
@@ -250,13 +260,60 @@ public final class UploadService {
             if (range.length() >= 0 && written + size > range.length()) {
                 throw new RegistryException(ErrorCode.SIZE_INVALID, "chunk is longer than its declared length " + range.length());
             }
-            for (ByteBuffer buffer : batch) {
-                digest.update(buffer.duplicate());
+            if (size < PARALLEL_HASH_BYTES) {
+                hash(digest, batch);
+                writer.writeAll(batch);
+            } else {
+                // views taken now: the write moves the buffers' positions
+                ByteBuffer[] hashed = new ByteBuffer[batch.length];
+                for (int i = 0; i < batch.length; i++) {
+                    hashed[i] = batch[i].duplicate();
+                }
+                java.util.concurrent.Future<?> hashing = HASHERS.submit(() -> hash(digest, hashed));
+                try {
+                    writer.writeAll(batch);
+                } finally {
+                    awaitQuietly(hashing); // the buffers are only lent until the next batch
+                }
+                awaitHash(hashing);
             }
-            writer.writeAll(batch);
             written += size;
         }
         return written;
+    }
+
+    private static void hash(MessageDigest digest, ByteBuffer[] batch) {
+        for (ByteBuffer buffer : batch) {
+            digest.update(buffer.duplicate());
+        }
+    }
+
+    private static void awaitQuietly(java.util.concurrent.Future<?> task) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                task.get();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            } catch (java.util.concurrent.ExecutionException e) {
+                break;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void awaitHash(java.util.concurrent.Future<?> hashing) {
+        try {
+            hashing.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while hashing an upload", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("hashing an upload failed", e.getCause());
+        }
     }
 
     private static long copyBuffered(ReadableByteChannel body, StorageWriter writer, MessageDigest digest, ChunkRange range)
