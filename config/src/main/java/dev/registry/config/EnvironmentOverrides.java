@@ -23,6 +23,12 @@ import java.util.function.Consumer;
  */
 final class EnvironmentOverrides {
     private static final String PREFIX = "REGISTRY_";
+    /**
+     * What Kubernetes puts in every pod's environment for a Service named {@code registry}
+     * ({@code REGISTRY_SERVICE_HOST}, {@code REGISTRY_PORT_5000_TCP_ADDR}, ...), after the prefix.
+     */
+    private static final java.util.regex.Pattern KUBERNETES_SERVICE_LINK = java.util.regex.Pattern.compile(
+            "SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT(_[0-9]+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)?");
 
     /** How the value of a resolved variable goes into the tree. */
     private enum Form { TEXT, YAML, HEADER_VALUES, SECTION }
@@ -47,6 +53,9 @@ final class EnvironmentOverrides {
                 continue;
             }
             Optional<Target> target = resolve(KeySchema.ROOT, rest, List.of());
+            if (target.isEmpty() && KUBERNETES_SERVICE_LINK.matcher(rest).matches()) {
+                continue; // set by Kubernetes for a Service named "registry", not by the user
+            }
             if (target.isEmpty()) {
                 warnings.accept("environment variable '" + name + "' matches no configuration key and is ignored");
                 continue;

@@ -578,7 +578,15 @@ class ConfigLoaderTest {
     void environmentVariablesThatMatchNoKeyWarnOnceAndOthersAreIgnored() {
         Map<String, String> env = new HashMap<>();
         env.put("REGISTRY_HTTP_ADDRESS", ":6000");
-        env.put("REGISTRY_PORT", "tcp://10.0.0.1:5000");
+        env.put("REGISTRY_PORT", "tcp://10.0.0.1:5000"); // Kubernetes' service links: ignored silently
+        env.put("REGISTRY_PORT_5000_TCP", "tcp://10.0.0.1:5000");
+        env.put("REGISTRY_PORT_5000_TCP_ADDR", "10.0.0.1");
+        env.put("REGISTRY_PORT_5000_TCP_PORT", "5000");
+        env.put("REGISTRY_PORT_5000_TCP_PROTO", "tcp");
+        env.put("REGISTRY_SERVICE_HOST", "10.0.0.1");
+        env.put("REGISTRY_SERVICE_PORT", "5000");
+        env.put("REGISTRY_SERVICE_PORT_HTTP", "5000");
+        env.put("REGISTRY_PORTS", "5000"); // not one of them
         env.put("REGISTRY_LOG_LEVEL_X", "debug");
         env.put("REGISTRY_HTTP_HEADERS_X__Y", "z");
         env.put("PATH", "/usr/bin");
@@ -593,7 +601,7 @@ class ConfigLoaderTest {
                 "environment variable 'REGISTRY_HTTP_ADDRESS' matches no configuration key and is ignored",
                 "environment variable 'REGISTRY_HTTP_HEADERS_X__Y' matches no configuration key and is ignored",
                 "environment variable 'REGISTRY_LOG_LEVEL_X' matches no configuration key and is ignored",
-                "environment variable 'REGISTRY_PORT' matches no configuration key and is ignored"), warnings);
+                "environment variable 'REGISTRY_PORTS' matches no configuration key and is ignored"), warnings);
     }
 
     @Test
