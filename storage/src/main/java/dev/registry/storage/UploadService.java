@@ -19,6 +19,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -36,8 +40,7 @@ public final class UploadService {
     private static final int BATCH_BYTES = 1024 * 1024;
     /** Batches from this size on are hashed on another thread while they are written. */
     private static final int PARALLEL_HASH_BYTES = 128 * 1024;
-    private static final java.util.concurrent.ExecutorService HASHERS =
-            java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+    private static final ExecutorService HASHERS = Executors.newVirtualThreadPerTaskExecutor();
 
     private final StorageDriver driver;
     private final BlobStore blobs;
@@ -269,13 +272,15 @@ public final class UploadService {
                 for (int i = 0; i < batch.length; i++) {
                     hashed[i] = batch[i].duplicate();
                 }
-                java.util.concurrent.Future<?> hashing = HASHERS.submit(() -> hash(digest, hashed));
+                Future<?> hashing = HASHERS.submit(() -> hash(digest, hashed));
                 try {
                     writer.writeAll(batch);
                 } finally {
-                    awaitQuietly(hashing); // the buffers are only lent until the next batch
+                    awaitUninterruptibly(hashing); // the buffers are only lent until the next batch
                 }
-                awaitHash(hashing);
+                if (hashing.state() == Future.State.FAILED) {
+                    throw new IllegalStateException("hashing an upload failed", hashing.exceptionNow());
+                }
             }
             written += size;
         }
@@ -288,31 +293,19 @@ public final class UploadService {
         }
     }
 
-    private static void awaitQuietly(java.util.concurrent.Future<?> task) {
+    private static void awaitUninterruptibly(Future<?> task) {
         boolean interrupted = false;
-        while (true) {
+        while (!task.isDone()) {
             try {
                 task.get();
-                break;
             } catch (InterruptedException e) {
                 interrupted = true;
-            } catch (java.util.concurrent.ExecutionException e) {
-                break;
+            } catch (ExecutionException e) {
+                break; // the caller looks at the task's state
             }
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private static void awaitHash(java.util.concurrent.Future<?> hashing) {
-        try {
-            hashing.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while hashing an upload", e);
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new IllegalStateException("hashing an upload failed", e.getCause());
         }
     }
 

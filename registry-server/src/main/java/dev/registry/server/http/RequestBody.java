@@ -143,11 +143,7 @@ public final class RequestBody implements ChunkSource {
                     chunks.poll().release();
                 }
             }
-            pending -= copied;
-            if (paused && pending < LOW_WATER) {
-                paused = false;
-                resume = true;
-            }
+            resume = consumed(copied);
             if (copied == 0 && chunks.isEmpty() && ended) {
                 return -1;
             }
@@ -182,11 +178,7 @@ public final class RequestBody implements ChunkSource {
                     buffers.addAll(List.of(head.nioBuffers()));
                 }
             }
-            pending -= taken;
-            if (paused && pending < LOW_WATER) {
-                paused = false;
-                resume = true;
-            }
+            resume = consumed(taken);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while reading the request body", e);
@@ -197,6 +189,20 @@ public final class RequestBody implements ChunkSource {
             flowControl.changed();
         }
         return buffers.isEmpty() ? null : buffers.toArray(ByteBuffer[]::new);
+    }
+
+    /**
+     * Accounts for {@code bytes} taken by the worker; the caller holds the lock.
+     *
+     * @return whether the connection may read again (notify {@link FlowControl} outside the lock)
+     */
+    private boolean consumed(long bytes) {
+        pending -= bytes;
+        if (paused && pending < LOW_WATER) {
+            paused = false;
+            return true;
+        }
+        return false;
     }
 
     /** Waits until a chunk is queued or the body ended; the caller holds the lock. */

@@ -80,37 +80,36 @@ public final class FilesystemDriver implements StorageDriver {
 
     @Override
     public void putContent(String path, byte[] content) throws IOException {
-        Path target = resolve(path);
-        Path temp = tempSibling(target);
-        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            ByteBuffer buffer = ByteBuffer.wrap(content);
-            while (buffer.hasRemaining()) {
-                channel.write(buffer);
-            }
-            channel.force(true);
-            publish(temp, target);
-        } catch (IOException e) {
-            Files.deleteIfExists(temp);
-            throw e;
-        }
+        writeAside(resolve(path), content, true);
     }
 
     /** Atomic like {@link #putContent}, without the two fsyncs: the content may be lost in a crash. */
     @Override
     public void putVolatileContent(String path, byte[] content) throws IOException {
-        Path target = resolve(path);
+        writeAside(resolve(path), content, false);
+    }
+
+    /**
+     * Writes {@code content} to a temporary sibling of {@code target} and renames it over the
+     * target; with {@code durable}, the file is synced before the rename and its directory after.
+     */
+    private void writeAside(Path target, byte[] content, boolean durable) throws IOException {
         Path temp = tempSibling(target);
-        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            ByteBuffer buffer = ByteBuffer.wrap(content);
-            while (buffer.hasRemaining()) {
-                channel.write(buffer);
-            }
-        } catch (IOException e) {
-            Files.deleteIfExists(temp);
-            throw e;
-        }
         try {
-            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                ByteBuffer buffer = ByteBuffer.wrap(content);
+                while (buffer.hasRemaining()) {
+                    channel.write(buffer);
+                }
+                if (durable) {
+                    channel.force(true);
+                }
+            }
+            if (durable) {
+                publish(temp, target);
+            } else {
+                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            }
         } catch (IOException e) {
             Files.deleteIfExists(temp);
             throw e;
