@@ -16,7 +16,7 @@ import ch.qos.logback.core.spi.ContextAwareBase;
  * {@code -Dlogback.configurationFile=...}.
  */
 public final class LogbackSetup extends ContextAwareBase implements Configurator {
-    static final String PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%thread] %logger{0} - %msg%n";
+    private static final String PATTERN = "%d{yyyy-MM-dd'T'HH:mm:ss.SSSXXX} %-5level [%thread] %logger{0} - %msg%n";
 
     @Override
     public ExecutionStatus configure(LoggerContext context) {

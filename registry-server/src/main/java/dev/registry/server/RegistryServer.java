@@ -45,6 +45,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.time.Duration;
 
 /**
  * A running registry: the storage services, the Netty HTTP server in front of them, and the
@@ -61,7 +63,7 @@ public final class RegistryServer implements AutoCloseable {
     private final ScheduledExecutorService maintenance;
     private Channel serverChannel;
     private final OpenConnections connections = new OpenConnections();
-    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private RegistryServer(RegistryConfig config, StorageDriver driver) {
         this.config = config;
@@ -251,7 +253,7 @@ public final class RegistryServer implements AutoCloseable {
             serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
         maintenance.shutdownNow();
-        java.time.Duration drainTimeout = config.http().drainTimeout();
+        Duration drainTimeout = config.http().drainTimeout();
         int open = connections.size();
         try {
             if (open > 0 && !drainTimeout.isZero()) {

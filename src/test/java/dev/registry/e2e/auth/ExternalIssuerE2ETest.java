@@ -546,8 +546,8 @@ class ExternalIssuerE2ETest {
         String image = hostPort + "/" + PROJECT + ":docker-" + nonce;
         String deniedImage = hostPort + "/" + OTHER + ":docker-" + nonce;
         String wrongImage = hostPort + "/" + PROJECT + ":wrong-" + nonce;
-        Docker docker = new Docker(engine, work.resolve("config-ci"));
-        Docker wrong = new Docker(engine, work.resolve("config-wrong"));
+        DockerCli docker = new DockerCli(engine, work.resolve("config-ci"));
+        DockerCli wrong = new DockerCli(engine, work.resolve("config-wrong"));
         withLog(() -> {
             try {
                 int asked = tokens.requests().size();
@@ -624,33 +624,6 @@ class ExternalIssuerE2ETest {
         });
     }
 
-    /** The docker CLI with its own config directory (so each login is kept apart). */
-    private record Docker(DockerEngine engine, Path config) {
-        Cli.Result login(String hostPort, String user, String password) {
-            return Commands.run(List.of("docker", "login", hostPort, "-u", user, "--password-stdin"), env(), password,
-                    CLIENT_TIMEOUT);
-        }
-
-        Cli run(String... args) {
-            List<String> command = new ArrayList<>();
-            command.add("docker");
-            command.addAll(List.of(args));
-            return Cli.of(command).env(env()).timeout(CLIENT_TIMEOUT);
-        }
-
-        String imageId(String image) {
-            return run("image", "inspect", "--format", "{{.Id}}", image).check().stdout().trim();
-        }
-
-        private Map<String, String> env() {
-            try {
-                Files.createDirectories(config);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            return Map.of("DOCKER_HOST", engine.host(), "DOCKER_CONFIG", config.toString());
-        }
-    }
 
     /** skopeo with no stored credentials of the machine's user (a private auth file and HOME). */
     private static Cli skopeo(Path work, String... args) throws IOException {

@@ -245,7 +245,7 @@ class TlsClientsE2ETest {
         assumeTrue(address != null, "skipped: this machine has no non-loopback IPv4 address to serve TLS on");
         try (AuthRegistry remote = AuthRegistry.start("tls-remote", AuthRegistry.Mode.HTPASSWD, true, address)) {
             Path work = remote.dir().resolve("docker");
-            Docker ciPush = new Docker(DockerEngine.require(work), work.resolve("config-ci-push"));
+            DockerCli ciPush = new DockerCli(DockerEngine.require(work), work.resolve("config-ci-push"));
             Path certsD = Path.of("/etc/docker/certs.d", remote.hostPort());
             String image = remote.hostPort() + "/ci/verified-" + Content.nonce() + ":v1";
             remote.withLog(() -> {
@@ -303,9 +303,9 @@ class TlsClientsE2ETest {
         Path certsD = Path.of("/etc/docker/certs.d", hostPort);
         String repository = hostPort + "/ci/docker-" + Content.nonce();
         List<String> images = List.of(repository + ":v1", repository + ":v2", repository + ":denied");
-        Docker ciPush = new Docker(engine, work.resolve("config-ci-push"));
-        Docker clusterPull = new Docker(engine, work.resolve("config-cluster-pull"));
-        Docker wrong = new Docker(engine, work.resolve("config-wrong"));
+        DockerCli ciPush = new DockerCli(engine, work.resolve("config-ci-push"));
+        DockerCli clusterPull = new DockerCli(engine, work.resolve("config-cluster-pull"));
+        DockerCli wrong = new DockerCli(engine, work.resolve("config-wrong"));
         target.withLog(() -> {
             try {
                 Files.createDirectories(certsD);
@@ -365,33 +365,6 @@ class TlsClientsE2ETest {
         assumeTrue(Files.isWritable(certsD), "skipped: " + certsD + " is not writable (run as root)");
     }
 
-    /** The docker CLI with its own config directory (so each user's login is kept apart). */
-    private record Docker(DockerEngine engine, Path config) {
-        Cli.Result login(String hostPort, String user, String password) {
-            return Commands.run(List.of("docker", "login", hostPort, "-u", user, "--password-stdin"), env(), password,
-                    CLIENT_TIMEOUT);
-        }
-
-        Cli run(String... args) {
-            List<String> command = new ArrayList<>();
-            command.add("docker");
-            command.addAll(List.of(args));
-            return Cli.of(command).env(env()).timeout(CLIENT_TIMEOUT);
-        }
-
-        String imageId(String image) {
-            return run("image", "inspect", "--format", "{{.Id}}", image).check().stdout().trim();
-        }
-
-        private Map<String, String> env() {
-            try {
-                Files.createDirectories(config);
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-            return Map.of("DOCKER_HOST", engine.host(), "DOCKER_CONFIG", config.toString());
-        }
-    }
 
     private static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir)) {

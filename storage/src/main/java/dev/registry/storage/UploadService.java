@@ -263,15 +263,15 @@ public final class UploadService {
             if (range.length() >= 0 && written + size > range.length()) {
                 throw new RegistryException(ErrorCode.SIZE_INVALID, "chunk is longer than its declared length " + range.length());
             }
+            // views taken before the write, which moves the buffers' positions
+            ByteBuffer[] hashed = new ByteBuffer[batch.length];
+            for (int i = 0; i < batch.length; i++) {
+                hashed[i] = batch[i].duplicate();
+            }
             if (size < PARALLEL_HASH_BYTES) {
-                hash(digest, batch);
+                hash(digest, hashed);
                 writer.writeAll(batch);
             } else {
-                // views taken now: the write moves the buffers' positions
-                ByteBuffer[] hashed = new ByteBuffer[batch.length];
-                for (int i = 0; i < batch.length; i++) {
-                    hashed[i] = batch[i].duplicate();
-                }
                 Future<?> hashing = HASHERS.submit(() -> hash(digest, hashed));
                 try {
                     writer.writeAll(batch);
@@ -287,9 +287,9 @@ public final class UploadService {
         return written;
     }
 
-    private static void hash(MessageDigest digest, ByteBuffer[] batch) {
-        for (ByteBuffer buffer : batch) {
-            digest.update(buffer.duplicate());
+    private static void hash(MessageDigest digest, ByteBuffer[] buffers) {
+        for (ByteBuffer buffer : buffers) {
+            digest.update(buffer);
         }
     }
 

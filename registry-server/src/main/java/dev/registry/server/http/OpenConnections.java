@@ -23,7 +23,7 @@ public final class OpenConnections {
 
     /** Tracks a newly accepted connection until it closes; while draining, closes it at once. */
     public void add(Channel connection) {
-        connection.attr(REQUESTS).setIfAbsent(new AtomicInteger());
+        connection.attr(REQUESTS).set(new AtomicInteger());
         connections.add(connection);
         connection.closeFuture().addListener(closed -> connections.remove(connection));
         if (draining) {
@@ -85,13 +85,8 @@ public final class OpenConnections {
         return channel instanceof Http2StreamChannel && channel.parent() != null ? channel.parent() : channel;
     }
 
+    /** The counter {@link #add} gave the connection; every connection passes through it first. */
     private static AtomicInteger requests(Channel connection) {
-        AtomicInteger requests = connection.attr(REQUESTS).get();
-        if (requests == null) {
-            AtomicInteger created = new AtomicInteger();
-            requests = connection.attr(REQUESTS).setIfAbsent(created);
-            return requests == null ? created : requests;
-        }
-        return requests;
+        return connection.attr(REQUESTS).get();
     }
 }

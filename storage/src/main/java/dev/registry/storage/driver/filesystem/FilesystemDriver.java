@@ -23,6 +23,9 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
 import java.util.stream.Stream;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 
 /**
  * Stores objects as files under a root directory, in the same tree CNCF Distribution's
@@ -34,7 +37,7 @@ import java.util.stream.Stream;
 public final class FilesystemDriver implements StorageDriver {
     private static final String TEMP_PREFIX = ".tmp-";
     /** Background fsyncs of large writes in progress; they block on the disk, not the CPU. */
-    private static final java.util.concurrent.Executor EARLY_FLUSHES = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+    private static final Executor EARLY_FLUSHES = Executors.newVirtualThreadPerTaskExecutor();
 
     private final Path root;
 
@@ -249,7 +252,7 @@ public final class FilesystemDriver implements StorageDriver {
         private final Path file;
         private final FileChannel channel;
         private long unflushed;
-        private java.util.concurrent.CompletableFuture<Void> flushing = java.util.concurrent.CompletableFuture.completedFuture(null);
+        private CompletableFuture<Void> flushing = CompletableFuture.completedFuture(null);
 
         FileWriter(Path file, FileChannel channel) {
             this.file = file;
@@ -284,7 +287,7 @@ public final class FilesystemDriver implements StorageDriver {
             unflushed += written;
             if (unflushed >= EARLY_FLUSH_BYTES && flushing.isDone()) {
                 unflushed = 0;
-                flushing = java.util.concurrent.CompletableFuture.runAsync(this::flushQuietly, EARLY_FLUSHES);
+                flushing = CompletableFuture.runAsync(this::flushQuietly, EARLY_FLUSHES);
             }
         }
 
