@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 
 /**
  * Applies registry:2 style {@code REGISTRY_*} environment variables to the YAML tree: the variable
@@ -27,7 +28,7 @@ final class EnvironmentOverrides {
      * What Kubernetes puts in every pod's environment for a Service named {@code registry}
      * ({@code REGISTRY_SERVICE_HOST}, {@code REGISTRY_PORT_5000_TCP_ADDR}, ...), after the prefix.
      */
-    private static final java.util.regex.Pattern KUBERNETES_SERVICE_LINK = java.util.regex.Pattern.compile(
+    private static final Pattern KUBERNETES_SERVICE_LINK = Pattern.compile(
             "SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT(_[0-9]+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)?");
 
     /** How the value of a resolved variable goes into the tree. */

@@ -1,5 +1,6 @@
 package dev.registry.config;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -30,8 +31,8 @@ public record HttpConfig(
         String prefix,
         Map<String, List<String>> headers,
         TlsConfig tls,
-        java.time.Duration drainTimeout) {
+        Duration drainTimeout) {
 
     /** Below Kubernetes' default grace period of 30 s, so a drained pod is not killed first. */
-    public static final java.time.Duration DEFAULT_DRAIN_TIMEOUT = java.time.Duration.ofSeconds(25);
+    public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(25);
 }

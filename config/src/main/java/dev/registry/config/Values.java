@@ -82,41 +82,27 @@ final class Values {
     }
 
     static Duration positiveDuration(ConfigKey key, JsonNode node, Duration defaultValue) {
+        return duration(key, node, defaultValue, false, "give a positive Go duration such as '168h', '1h30m', '10m' or '30s'");
+    }
+
+    /** A Go duration that may be zero ({@code 0}, {@code 0s}), such as a timeout that zero turns off. */
+    static Duration nonNegativeDuration(ConfigKey key, JsonNode node, Duration defaultValue) {
+        return duration(key, node, defaultValue, true, "give a Go duration that is zero or positive, such as '30s' or '0s'");
+    }
+
+    private static Duration duration(ConfigKey key, JsonNode node, Duration defaultValue, boolean zeroAllowed, String fix) {
         Optional<String> text = string(key, node);
         if (text.isEmpty()) {
             return defaultValue;
         }
-        String fix = "give a positive Go duration such as '168h', '1h30m', '10m' or '30s'";
         Duration value;
         try {
             value = GoDuration.parse(text.get().trim());
         } catch (IllegalArgumentException e) {
             throw key.invalid(node, fix);
         }
-        if (value.isNegative() || value.isZero()) {
+        if (value.isNegative() || (value.isZero() && !zeroAllowed)) {
             throw key.invalid(node, fix);
-        }
-        return value;
-    }
-
-    /** A Go duration that may be zero ({@code 0}, {@code 0s}), such as a timeout that zero turns off. */
-    static Duration nonNegativeDuration(ConfigKey key, JsonNode node, Duration defaultValue) {
-        Optional<String> text = string(key, node);
-        if (text.isEmpty()) {
-            return defaultValue;
-        }
-        String trimmed = text.get().trim();
-        if (trimmed.equals("0")) {
-            return Duration.ZERO;
-        }
-        Duration value;
-        try {
-            value = GoDuration.parse(trimmed);
-        } catch (IllegalArgumentException e) {
-            throw key.invalid(node, "give a Go duration such as '30s', '1m' or '0s'");
-        }
-        if (value.isNegative()) {
-            throw key.invalid(node, "give a Go duration that is zero or positive, such as '30s' or '0s'");
         }
         return value;
     }

@@ -605,6 +605,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void drainTimeoutMayBeZeroButNotNegativeOrMalformed() {
+        assertEquals(Duration.ZERO, loadDefault(Map.of("REGISTRY_HTTP_DRAINTIMEOUT", "0")).http().drainTimeout());
+        assertEquals(Duration.ZERO, loadDefault(Map.of("REGISTRY_HTTP_DRAINTIMEOUT", "0s")).http().drainTimeout());
+        assertEquals(Duration.ofSeconds(90), loadDefault(Map.of("REGISTRY_HTTP_DRAINTIMEOUT", "1m30s")).http().drainTimeout());
+        for (String bad : List.of("-3s", "soon", "30")) {
+            ConfigException e = assertThrows(ConfigException.class,
+                    () -> loadDefault(Map.of("REGISTRY_HTTP_DRAINTIMEOUT", bad)));
+            assertEquals("http.draintimeout (REGISTRY_HTTP_DRAINTIMEOUT) is '" + bad
+                    + "': give a Go duration that is zero or positive, such as '30s' or '0s'.", e.getMessage());
+        }
+    }
+
+    @Test
     void environmentNamingASectionWarns() {
         loadDefault(Map.of("REGISTRY_LOG", "debug"));
 
