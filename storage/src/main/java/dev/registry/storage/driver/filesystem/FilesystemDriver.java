@@ -175,8 +175,9 @@ public final class FilesystemDriver implements StorageDriver {
         FileChannel channel = append
                 ? FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)
                 : FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-        channel.position(channel.size());
-        return new FileWriter(file, channel);
+        long size = channel.size();
+        channel.position(size);
+        return new FileWriter(file, channel, size);
     }
 
     @Override
@@ -243,6 +244,12 @@ public final class FilesystemDriver implements StorageDriver {
      * flushed to disk in the background every {@link #EARLY_FLUSH_BYTES} while it streams, and
      * what a chunk left unflushed is flushed in the background after it is closed, so that the
      * fsync at commit only has the tail left instead of the whole blob.
+     *
+     * <p>Once flushed, those pages are also dropped from the page cache ({@link PageCacheAdvice},
+     * where supported). An upload is written once and then only renamed; caching it would evict
+     * blobs that are being pulled, count against the container's memory limit, and make every
+     * megabyte of the upload take fresh pages from the kernel, where reusing the few just dropped
+     * is much cheaper (notably on virtual machines, whose host backs a fresh page on first touch).
      */
     private static final class FileWriter implements StorageWriter {
         private static final long EARLY_FLUSH_BYTES = 8L * 1024 * 1024;
@@ -251,12 +258,21 @@ public final class FilesystemDriver implements StorageDriver {
 
         private final Path file;
         private final FileChannel channel;
+        /** {@code null} where the page cache cannot be advised. */
+        private final PageCacheAdvice advice;
+        /** End of what this writer wrote; kept by the writing thread. */
+        private long end;
+        /** Start of what no flush has dropped yet; kept by the flush tasks, which run one at a time. */
+        private long undropped;
         private long unflushed;
         private CompletableFuture<Void> flushing = CompletableFuture.completedFuture(null);
 
-        FileWriter(Path file, FileChannel channel) {
+        FileWriter(Path file, FileChannel channel, long size) {
             this.file = file;
             this.channel = channel;
+            this.advice = PageCacheAdvice.open(file);
+            this.end = size;
+            this.undropped = size;
         }
 
         @Override
@@ -284,28 +300,32 @@ public final class FilesystemDriver implements StorageDriver {
         }
 
         private void afterWrite(long written) {
+            end += written;
             unflushed += written;
             if (unflushed >= EARLY_FLUSH_BYTES && flushing.isDone()) {
                 unflushed = 0;
-                flushing = CompletableFuture.runAsync(this::flushQuietly, EARLY_FLUSHES);
+                long upTo = end;
+                flushing = CompletableFuture.runAsync(() -> flushQuietly(upTo), EARLY_FLUSHES);
             }
         }
 
-        private void flushQuietly() {
+        /** Flushes the file and then drops the now clean pages before {@code upTo} from the cache. */
+        private void flushQuietly(long upTo) {
             try {
                 channel.force(false);
             } catch (IOException ignored) {
                 // commit() flushes again and reports failures
+                return;
+            }
+            if (advice != null && upTo > undropped) {
+                advice.dontNeed(undropped, upTo - undropped);
+                undropped = upTo;
             }
         }
 
         @Override
         public long size() {
-            try {
-                return channel.position();
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
+            return end;
         }
 
         /**
@@ -321,7 +341,7 @@ public final class FilesystemDriver implements StorageDriver {
 
         @Override
         public void cancel() throws IOException {
-            channel.close();
+            closeQuietly();
             Files.deleteIfExists(file);
         }
 
@@ -343,19 +363,23 @@ public final class FilesystemDriver implements StorageDriver {
             boolean flush = unflushed >= FLUSH_ON_CLOSE_BYTES;
             unflushed = 0;
             if (!flush && flushing.isDone()) {
-                channel.close();
+                closeQuietly();
                 return;
             }
+            long upTo = end;
             // never wait here for an early flush still running: the client is waiting for the answer
             flushing.whenCompleteAsync((ignored, failure) -> {
                 if (flush) {
-                    flushQuietly();
+                    flushQuietly(upTo);
                 }
                 closeQuietly();
             }, EARLY_FLUSHES);
         }
 
         private void closeQuietly() {
+            if (advice != null) {
+                advice.close();
+            }
             try {
                 channel.close();
             } catch (IOException ignored) {
