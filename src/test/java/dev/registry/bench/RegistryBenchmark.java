@@ -321,6 +321,9 @@ public final class RegistryBenchmark {
             if (o.workloads.contains(2)) {
                 w.blobPushChunked();
             }
+            if (o.workloads.contains(1) || o.workloads.contains(2)) {
+                w.diskCeiling();
+            }
             if (o.workloads.contains(3)) {
                 w.blobPull();
             }

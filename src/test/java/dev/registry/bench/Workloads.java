@@ -8,6 +8,10 @@ import dev.registry.bench.Report.Metric;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
@@ -215,6 +219,47 @@ final class Workloads {
             }
         }
         finish(m, samples, failed, "median of " + o.reps);
+    }
+
+    // ================================================================== disk, for 1 and 2
+
+    /**
+     * The disk's own durable write rate, to read workloads 1 and 2 against: the benchmark writes
+     * the blob into a file beside the servers' storage and fsyncs it, which is what our server must
+     * do before it answers a push, while the reference answers with its bytes still in memory.
+     * Run after workload 2, so the disk is in the state the last pushes found it in.
+     */
+    void diskCeiling() {
+        byte[] data = big();
+        List<Double> rates = new ArrayList<>();
+        Path file = scratch.resolve("disk-probe");
+        progress.say("disk: " + data.length / MIB + " MiB written and fsynced beside the storage x " + o.reps);
+        try {
+            Files.createDirectories(scratch);
+            for (int rep = 0; rep < o.reps; rep++) {
+                settleDisk();
+                long t0 = System.nanoTime();
+                try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                        StandardOpenOption.TRUNCATE_EXISTING)) {
+                    for (int off = 0; off < data.length; off += (int) MIB) {
+                        ByteBuffer slice = ByteBuffer.wrap(data, off, (int) Math.min(MIB, data.length - off));
+                        while (slice.hasRemaining()) {
+                            channel.write(slice);
+                        }
+                    }
+                    channel.force(true);
+                }
+                rates.add(data.length / (double) MIB / ((System.nanoTime() - t0) / 1e9));
+                Files.delete(file);
+            }
+            report.note(String.format(Locale.ROOT,
+                    "disk: %d MiB written and fsynced by the benchmark into %s after workload 2, %d times: %s MiB/s. A durable push"
+                            + " cannot beat this; the reference's pushes do not wait for the disk",
+                    data.length / MIB, scratch, rates.size(),
+                    String.join(", ", rates.stream().map(r -> String.format(Locale.ROOT, "%.0f", r)).toList())));
+        } catch (IOException e) {
+            report.note("disk: measuring the durable write rate in " + scratch + " failed: " + e);
+        }
     }
 
     // ================================================================== 3. pull
