@@ -258,8 +258,9 @@ public final class FilesystemDriver implements StorageDriver {
 
         private final Path file;
         private final FileChannel channel;
-        /** {@code null} where the page cache cannot be advised. */
-        private final PageCacheAdvice advice;
+        /** Opened by the first flush that drops pages; {@code null} before, or where unsupported. */
+        private PageCacheAdvice advice;
+        private boolean closed;
         /** End of what this writer wrote; kept by the writing thread. */
         private long end;
         /** Start of what no flush has dropped yet; kept by the flush tasks, which run one at a time. */
@@ -270,7 +271,6 @@ public final class FilesystemDriver implements StorageDriver {
         FileWriter(Path file, FileChannel channel, long size) {
             this.file = file;
             this.channel = channel;
-            this.advice = PageCacheAdvice.open(file);
             this.end = size;
             this.undropped = size;
         }
@@ -317,10 +317,21 @@ public final class FilesystemDriver implements StorageDriver {
                 // commit() flushes again and reports failures
                 return;
             }
-            if (advice != null && upTo > undropped) {
-                advice.dontNeed(undropped, upTo - undropped);
-                undropped = upTo;
+            if (upTo > undropped) {
+                PageCacheAdvice pages = advice();
+                if (pages != null) {
+                    pages.dontNeed(undropped, upTo - undropped);
+                    undropped = upTo;
+                }
             }
+        }
+
+        /** Opened here, on a flush task, so a small upload that never flushes never opens it. */
+        private synchronized PageCacheAdvice advice() {
+            if (advice == null && !closed && PageCacheAdvice.supported()) {
+                advice = PageCacheAdvice.open(file);
+            }
+            return closed ? null : advice;
         }
 
         @Override
@@ -377,8 +388,11 @@ public final class FilesystemDriver implements StorageDriver {
         }
 
         private void closeQuietly() {
-            if (advice != null) {
-                advice.close();
+            synchronized (this) {
+                closed = true;
+                if (advice != null) {
+                    advice.close();
+                }
             }
             try {
                 channel.close();
