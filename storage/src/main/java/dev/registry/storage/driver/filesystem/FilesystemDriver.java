@@ -36,8 +36,14 @@ import java.util.concurrent.Executors;
  */
 public final class FilesystemDriver implements StorageDriver {
     private static final String TEMP_PREFIX = ".tmp-";
-    /** Background fsyncs of large writes in progress; they block on the disk, not the CPU. */
-    private static final Executor EARLY_FLUSHES = Executors.newVirtualThreadPerTaskExecutor();
+    /**
+     * Background fsyncs of large writes in progress, and the page-cache advice after them. Platform
+     * threads, not virtual ones: the advice is a native call, which would pin a virtual thread's
+     * carrier (and so hold up request handling) for the milliseconds it takes. A thread per upload
+     * that is flushing at that moment; idle ones end after a minute.
+     */
+    private static final Executor EARLY_FLUSHES = Executors.newCachedThreadPool(
+            Thread.ofPlatform().name("fs-flush-", 0).daemon(true).factory());
 
     private final Path root;
 
