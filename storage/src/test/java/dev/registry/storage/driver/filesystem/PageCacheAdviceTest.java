@@ -56,17 +56,7 @@ class PageCacheAdviceTest {
 
     @Test
     void java22BuildDropsFlushedPagesAndKeepsTheContent() throws Exception {
-        assumeTrue(Runtime.version().feature() >= 22, "the Java 22 build runs on Java 22 or later; this is " + Runtime.version());
-        assumeTrue(isLinuxWithFincore(), "needs Linux on x86-64 or AArch64 with util-linux's fincore");
-        String filesystem = Files.getFileStore(dir).type();
-        assumeTrue(!filesystem.equals("tmpfs") && !filesystem.equals("ramfs"),
-                "the temporary directory is on " + filesystem + ", whose pages live only in the cache");
-        Path classes = Path.of(PageCacheAdvice.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        Path versioned = classes.resolve("META-INF/versions/22");
-        assertTrue(Files.isDirectory(versioned), "built with JDK " + Runtime.version() + " but " + versioned + " is missing");
-
-        try (URLClassLoader loader = new URLClassLoader(new URL[]{versioned.toUri().toURL(), classes.toUri().toURL()},
-                ClassLoader.getPlatformClassLoader())) {
+        try (URLClassLoader loader = java22Classes()) {
             Class<?> advice = loader.loadClass(PageCacheAdvice.class.getName());
             assertTrue((boolean) call(advice, null, "supported"));
 
@@ -95,6 +85,56 @@ class PageCacheAdviceTest {
             assertArrayEquals(content, Files.readAllBytes(file), "dropping cached pages never changes the file");
             assertNull(call(advice, null, "open", dir.resolve("missing")));
         }
+    }
+
+    /**
+     * The driver as the Java 22+ jar runs it: an upload written as four 8 MiB chunks, each by its
+     * own writer (as four PATCHes are), then committed, leaves the page cache once the background
+     * flushes are done, and the stored bytes are exactly what was written.
+     */
+    @Test
+    void uploadWrittenThroughTheDriverLeavesTheCacheOnceFlushed() throws Exception {
+        try (URLClassLoader loader = java22Classes()) {
+            Class<?> driverType = loader.loadClass(FilesystemDriver.class.getName());
+            Object driver = driverType.getConstructor(Path.class).newInstance(dir.resolve("root"));
+            byte[] content = new byte[32 * MIB];
+            new Random(7).nextBytes(content);
+            String path = "/uploads/0/data";
+            for (int chunk = 0; chunk < 4; chunk++) {
+                Object writer = call(driverType, driver, "writer", path, true);
+                call(writer.getClass(), writer, "write", ByteBuffer.wrap(content, chunk * 8 * MIB, 8 * MIB));
+                call(writer.getClass(), writer, "close");
+            }
+            Object committer = call(driverType, driver, "writer", path, true);
+            assertEquals(32L * MIB, call(committer.getClass(), committer, "size"));
+            call(committer.getClass(), committer, "commit");
+            call(committer.getClass(), committer, "close");
+
+            Path file = dir.resolve("root/uploads/0/data");
+            long resident = residentBytes(file);
+            for (long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); resident > 0 && System.nanoTime() < deadline; ) {
+                Thread.sleep(50); // the last chunks' flushes end in the background
+                resident = residentBytes(file);
+            }
+            assertEquals(0L, resident, "flushed upload pages are dropped from the page cache");
+            assertArrayEquals(content, Files.readAllBytes(file));
+        }
+    }
+
+    /**
+     * A loader that sees the Java 22 classes first, as a multi-release jar does on Java 22+; the
+     * test is skipped where they cannot run or where page-cache residency cannot be observed.
+     */
+    private URLClassLoader java22Classes() throws Exception {
+        assumeTrue(Runtime.version().feature() >= 22, "the Java 22 build runs on Java 22 or later; this is " + Runtime.version());
+        assumeTrue(isLinuxWithFincore(), "needs Linux on x86-64 or AArch64 with util-linux's fincore");
+        String filesystem = Files.getFileStore(dir).type();
+        assumeTrue(!filesystem.equals("tmpfs") && !filesystem.equals("ramfs"),
+                "the temporary directory is on " + filesystem + ", whose pages live only in the cache");
+        Path classes = Path.of(PageCacheAdvice.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Path versioned = classes.resolve("META-INF/versions/22");
+        assertTrue(Files.isDirectory(versioned), "built with JDK " + Runtime.version() + " but " + versioned + " is missing");
+        return new URLClassLoader(new URL[]{versioned.toUri().toURL(), classes.toUri().toURL()}, ClassLoader.getPlatformClassLoader());
     }
 
     private static Object call(Class<?> type, Object target, String name, Object... args) throws Exception {
