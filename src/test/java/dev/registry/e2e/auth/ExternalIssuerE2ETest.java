@@ -30,7 +30,6 @@ import java.security.interfaces.RSAPublicKey;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -109,30 +108,14 @@ class ExternalIssuerE2ETest {
 
         tokens = GitlabTokenServer.start(gitlab.keys().getPrivate(), gitlab.keys().getPublic(), ISSUER, SERVICE,
                 Map.of(USER, PASSWORD), RULES);
-        int port = RegistryProcess.freePort();
-        Path config = dir.resolve("config.yml");
-        Files.writeString(config, """
-                version: 0.1
-                log:
-                  level: info
-                http:
-                  addr: 127.0.0.1:%d
-                storage:
-                  filesystem:
-                    rootdirectory: %s
-                  delete:
-                    enabled: true
-                  maintenance:
-                    uploadpurging:
-                      enabled: false
+        registry = RegistryProcess.start(storage(), """
                 auth:
                   token:
                     realm: %s
                     service: %s
                     issuer: %s
                     rootcertbundle: %s
-                """.formatted(port, storage(), tokens.realm(), SERVICE, ISSUER, bundle));
-        registry = RegistryProcess.startWithConfig(config, port, Map.of());
+                """.formatted(tokens.realm(), SERVICE, ISSUER, bundle));
         http = new Http(registry.baseUrl(), null, null);
     }
 
@@ -625,20 +608,8 @@ class ExternalIssuerE2ETest {
     }
 
 
-    /** skopeo with no stored credentials of the machine's user (a private auth file and HOME). */
     private static Cli skopeo(Path work, String... args) throws IOException {
-        Path home = work.resolve("home");
-        Files.createDirectories(home);
-        List<String> command = new ArrayList<>(List.of("skopeo", "--insecure-policy"));
-        command.add(args[0]);
-        if (args[0].equals("copy")) {
-            command.addAll(List.of("--retry-times", "0"));
-        }
-        command.addAll(List.of(args).subList(1, args.length));
-        return Cli.of(command).env("HOME", home.toString())
-                .env("REGISTRY_AUTH_FILE", work.resolve("auth.json").toString())
-                .env("XDG_RUNTIME_DIR", home.toString())
-                .timeout(CLIENT_TIMEOUT);
+        return SkopeoCli.of(work, CLIENT_TIMEOUT, args);
     }
 
     // ---- helpers ------------------------------------------------------------------------------------

@@ -197,20 +197,8 @@ class TlsClientsE2ETest {
         });
     }
 
-    /** skopeo with no stored credentials of the machine's user (a private auth file and HOME). */
     private static Cli skopeo(Path work, String... args) throws IOException {
-        Path home = work.resolve("home");
-        Files.createDirectories(home);
-        List<String> command = new ArrayList<>(List.of("skopeo", "--insecure-policy"));
-        command.add(args[0]);
-        if (args[0].equals("copy")) {
-            command.addAll(List.of("--retry-times", "0"));
-        }
-        command.addAll(List.of(args).subList(1, args.length));
-        return Cli.of(command).env("HOME", home.toString())
-                .env("REGISTRY_AUTH_FILE", work.resolve("auth.json").toString())
-                .env("XDG_RUNTIME_DIR", home.toString())
-                .timeout(CLIENT_TIMEOUT);
+        return SkopeoCli.of(work, CLIENT_TIMEOUT, args);
     }
 
     // ---- docker ------------------------------------------------------------------------------------
