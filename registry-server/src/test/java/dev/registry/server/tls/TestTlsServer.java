@@ -9,7 +9,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -50,7 +51,7 @@ final class TestTlsServer implements AutoCloseable {
     }
 
     final List<Seen> requests = new CopyOnWriteArrayList<>();
-    private final EventLoopGroup group = new NioEventLoopGroup(2);
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     private final Channel server;
 
     /** Puts TLS and protocol negotiation on a new connection, as {@link ServerTls#initChannel} does. */
