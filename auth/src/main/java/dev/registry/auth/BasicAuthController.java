@@ -10,7 +10,8 @@ import org.slf4j.LoggerFactory;
  * {@link AccessRules}.
  *
  * <ul>
- *   <li>No credentials: allowed as {@link Principal#ANONYMOUS} if the rules grant anonymous callers
+ *   <li>No credentials (no header, or {@code Basic} with an empty user and password, as
+ *       containers/image clients send it): allowed as {@link Principal#ANONYMOUS} if the rules grant anonymous callers
  *       every required right; otherwise 401 with {@code Basic realm="..."}. An empty required list
  *       (the {@code GET /v2/} check) always answers 401 without credentials, as registry:2 does,
  *       because {@code docker login} relies on it. (Docker clients that got a Basic challenge there do
@@ -56,7 +57,8 @@ public final class BasicAuthController implements AccessController {
     }
 
     private Principal authenticate(AuthRequest request, List<Access> required) throws AccessDeniedException {
-        if (request.authorization() == null || request.authorization().isBlank()) {
+        if (request.authorization() == null || request.authorization().isBlank()
+                || BasicCredentials.isEmpty(request.authorization())) {
             if (required.isEmpty()) {
                 throw new AccessDeniedException("authentication required", challenge, required);
             }

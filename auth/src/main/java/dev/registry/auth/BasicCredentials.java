@@ -61,6 +61,24 @@ public record BasicCredentials(String user, char[] password) {
         }
     }
 
+    /**
+     * Whether the header is {@code Basic} with an empty user name and password ({@code Basic Og==},
+     * base64 of {@code ":"}): what containers/image clients (skopeo, podman, buildah) send when
+     * they have no credentials. It means "anonymous", not a login attempt.
+     */
+    public static boolean isEmpty(String authorization) {
+        if (authorization == null) {
+            return false;
+        }
+        String header = authorization.trim();
+        int space = header.indexOf(' ');
+        if (space < 0 || !header.substring(0, space).toLowerCase(Locale.ROOT).equals("basic")) {
+            return false;
+        }
+        String encoded = header.substring(space + 1).trim();
+        return encoded.equals("Og==") || encoded.equals("Og");
+    }
+
     /** The {@code Authorization} header value for these credentials, for clients and tests. */
     public String header() {
         byte[] prefix = (user + ":").getBytes(StandardCharsets.UTF_8);

@@ -118,7 +118,8 @@ public final class TokenService {
     private Principal authenticate(TokenRequest request) throws AccessDeniedException, TokenRequestException {
         return switch (request.grantType()) {
             case NONE -> {
-                if (request.authorization() == null || request.authorization().isBlank()) {
+                if (request.authorization() == null || request.authorization().isBlank()
+                        || BasicCredentials.isEmpty(request.authorization())) {
                     yield Principal.ANONYMOUS;
                 }
                 throttle.check(request.remoteAddress(), List.of());

@@ -152,6 +152,26 @@ class BasicAuthControllerTest {
     }
 
     @Test
+    void emptyBasicCredentialsAreAnonymousAndNeverCountAsFailedLogins() throws AccessDeniedException {
+        BasicAuthController controller = controller(publicPull);
+        for (String empty : List.of("Basic Og==", "basic  Og==", "BASIC Og")) {
+            for (int i = 0; i < LoginThrottle.MAX_FAILURES + 2; i++) {
+                assertEquals(Principal.ANONYMOUS, controller.authorize(new AuthRequest(empty, "192.0.2.9"),
+                        List.of(Access.pull("public/app"))), empty);
+            }
+            AccessDeniedException push = assertThrows(AccessDeniedException.class,
+                    () -> controller.authorize(new AuthRequest(empty, "192.0.2.9"), List.of(Access.push("public/app"))));
+            assertEquals(401, push.status());
+            assertEquals(CHALLENGE, push.challenge());
+            AccessDeniedException base = assertThrows(AccessDeniedException.class,
+                    () -> controller.authorize(new AuthRequest(empty, "192.0.2.9"), List.of()));
+            assertEquals(CHALLENGE, base.challenge(), "GET /v2/ still asks for a login, as without a header");
+        }
+        assertEquals(new Principal("alice"), controller.authorize(new AuthRequest(ALICE, "192.0.2.9"), List.of()),
+                "empty credentials did not count towards the failed-login limit");
+    }
+
+    @Test
     void authRequestNeverShowsTheHeader() {
         assertFalse(new AuthRequest(ALICE, "1.2.3.4").toString().contains(ALICE.substring(6)));
     }

@@ -89,6 +89,18 @@ class TokenServiceTest {
     }
 
     @Test
+    void emptyBasicCredentialsGetAnAnonymousToken() throws Exception {
+        for (int i = 0; i < LoginThrottle.MAX_FAILURES + 2; i++) {
+            TokenResponse response = get("Basic Og==", "service", Tokens.SERVICE, "scope", "repository:public/app:pull");
+            VerifiedToken token = verified(response);
+            assertEquals(Principal.ANONYMOUS, token.principal());
+            assertTrue(token.allows(Access.pull("public/app")));
+        }
+        assertEquals("alice", verified(get(ALICE, "service", Tokens.SERVICE, "scope", "repository:team/app:pull"))
+                .principal().name(), "empty credentials did not count as failed logins");
+    }
+
+    @Test
     void responseFollowsTheTokenSpecification() throws Exception {
         TokenResponse response = get(ALICE, "service", Tokens.SERVICE, "scope", "repository:team/app:pull");
 

@@ -37,7 +37,9 @@ final class HttpBinder {
                 headers(HTTP.child("headers"), Values.field(http, "headers")),
                 TlsBinder.bind(Values.field(http, "tls")),
                 Values.nonNegativeDuration(HTTP.child("draintimeout"), Values.field(http, "draintimeout"),
-                        HttpConfig.DEFAULT_DRAIN_TIMEOUT));
+                        HttpConfig.DEFAULT_DRAIN_TIMEOUT),
+                Values.nonNegativeDuration(HTTP.child("headertimeout"), Values.field(http, "headertimeout"),
+                        HttpConfig.DEFAULT_HEADER_TIMEOUT));
     }
 
     /** Go's {@code host:port} syntax: {@code :5000}, {@code 0.0.0.0:5000}, {@code [::1]:5000}. */

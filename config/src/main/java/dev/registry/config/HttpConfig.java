@@ -21,6 +21,9 @@ import java.util.Map;
  * @param drainTimeout {@code http.draintimeout}: on SIGTERM, how long requests in progress may take
  *                     to finish before the server stops (default {@link #DEFAULT_DRAIN_TIMEOUT}; zero
  *                     stops at once)
+ * @param headerTimeout {@code http.headertimeout}: how long a client may take to send a request's
+ *                      line and headers, counted from its first byte; a connection still sending
+ *                      them then is closed (default {@link #DEFAULT_HEADER_TIMEOUT}; zero: no limit)
  */
 public record HttpConfig(
         String bindHost,
@@ -31,8 +34,12 @@ public record HttpConfig(
         String prefix,
         Map<String, List<String>> headers,
         TlsConfig tls,
-        Duration drainTimeout) {
+        Duration drainTimeout,
+        Duration headerTimeout) {
 
     /** Below Kubernetes' default grace period of 30 s, so a drained pod is not killed first. */
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(25);
+
+    /** Generous for any real client on a slow link, short enough that slow-header attacks hold few sockets long. */
+    public static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(30);
 }

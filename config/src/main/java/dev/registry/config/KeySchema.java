@@ -58,6 +58,7 @@ final class KeySchema {
                     new Key("headers", Kind.HEADERS, List.of()),
                     unsupported("net"),
                     value("draintimeout"),
+                    value("headertimeout"),
                     section("tls",
                             value("certificate"),
                             value("key"),

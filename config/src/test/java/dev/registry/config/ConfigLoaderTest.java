@@ -63,6 +63,7 @@ class ConfigLoaderTest {
               relativeurls: true
               prefix: /registry
               draintimeout: 1m30s
+              headertimeout: 10s
               headers:
                 X-Content-Type-Options: [nosniff]
                 Strict-Transport-Security: [max-age=31536000, includeSubDomains]
@@ -133,7 +134,7 @@ class ConfigLoaderTest {
                 "0.1",
                 new LogConfig("info", false),
                 new HttpConfig("", 5000, "", "", false, "/", Map.of("X-Content-Type-Options", List.of("nosniff")),
-                        TlsConfig.DISABLED, HttpConfig.DEFAULT_DRAIN_TIMEOUT),
+                        TlsConfig.DISABLED, HttpConfig.DEFAULT_DRAIN_TIMEOUT, HttpConfig.DEFAULT_HEADER_TIMEOUT),
                 new StorageConfig(new FilesystemConfig(Path.of("data").toAbsolutePath().normalize()), false,
                         new UploadPurgingConfig(true, Duration.ofHours(168), Duration.ofHours(24), false),
                         false, false),
@@ -163,7 +164,8 @@ class ConfigLoaderTest {
         assertEquals(new RegistryConfig(
                 "0.1",
                 new LogConfig("info", false),
-                new HttpConfig("", 5000, "", "", false, "/", Map.of(), TlsConfig.DISABLED, HttpConfig.DEFAULT_DRAIN_TIMEOUT),
+                new HttpConfig("", 5000, "", "", false, "/", Map.of(), TlsConfig.DISABLED, HttpConfig.DEFAULT_DRAIN_TIMEOUT,
+                        HttpConfig.DEFAULT_HEADER_TIMEOUT),
                 new StorageConfig(new FilesystemConfig(Path.of("/var/lib/registry")), false,
                         UploadPurgingConfig.defaults(), false, false),
                 new CatalogConfig(1000),
@@ -224,7 +226,7 @@ class ConfigLoaderTest {
                 "0.1",
                 new LogConfig("debug", true),
                 new HttpConfig("127.0.0.1", 5001, "https://registry.example:5000", "s3cret", true, "/registry/",
-                        headers, TlsConfig.DISABLED, Duration.ofSeconds(90)),
+                        headers, TlsConfig.DISABLED, Duration.ofSeconds(90), Duration.ofSeconds(10)),
                 new StorageConfig(new FilesystemConfig(Path.of("/srv/registry")), true,
                         new UploadPurgingConfig(false, Duration.ofMinutes(90), Duration.ofMinutes(10), true),
                         true, true),
@@ -615,6 +617,17 @@ class ConfigLoaderTest {
             assertEquals("http.draintimeout (REGISTRY_HTTP_DRAINTIMEOUT) is '" + bad
                     + "': give a Go duration that is zero or positive, such as '30s' or '0s'.", e.getMessage());
         }
+    }
+
+    @Test
+    void headerTimeoutDefaultsTo30sMayBeZeroButNotNegative() {
+        assertEquals(Duration.ofSeconds(30), loadDefault(Map.of()).http().headerTimeout());
+        assertEquals(Duration.ZERO, loadDefault(Map.of("REGISTRY_HTTP_HEADERTIMEOUT", "0s")).http().headerTimeout());
+        assertEquals(Duration.ofMillis(1500), loadDefault(Map.of("REGISTRY_HTTP_HEADERTIMEOUT", "1.5s")).http().headerTimeout());
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> loadDefault(Map.of("REGISTRY_HTTP_HEADERTIMEOUT", "-1s")));
+        assertEquals("http.headertimeout (REGISTRY_HTTP_HEADERTIMEOUT) is '-1s'"
+                + ": give a Go duration that is zero or positive, such as '30s' or '0s'.", e.getMessage());
     }
 
     @Test

@@ -6,6 +6,7 @@ import dev.registry.config.FilesystemConfig;
 import dev.registry.config.RegistryConfig;
 import dev.registry.config.UploadPurgingConfig;
 import dev.registry.server.api.ApiDispatcher;
+import dev.registry.server.http.HeaderReadTimeout;
 import dev.registry.server.http.HttpChannelHandler;
 import dev.registry.server.http.OpenConnections;
 import dev.registry.server.http.Route;
@@ -119,17 +120,23 @@ public final class RegistryServer implements AutoCloseable {
                 config.http().host(), config.http().relativeUrls(), config.http().prefix(), config.catalog().maxEntries(),
                 auth.tokenService().orElse(null));
         boolean accessLog = !config.log().accessLogDisabled();
-        Consumer<ChannelPipeline> http1 = pipeline -> pipeline
-                .addLast("codec", new HttpServerCodec(8192, 64 * 1024, 1024 * 1024))
-                .addLast("continue", new HttpServerExpectContinueHandler())
-                .addLast("chunked", new ChunkedWriteHandler())
-                .addLast("api", new HttpChannelHandler(dispatcher, requestThreads, config.http().prefix(),
-                        config.http().headers(), accessLog, connections));
+        Duration headerLimit = config.http().headerTimeout();
+        Consumer<ChannelPipeline> http1 = pipeline -> {
+            HeaderReadTimeout headerTimeout = headerLimit.isZero() ? null : new HeaderReadTimeout(headerLimit);
+            if (headerTimeout != null) {
+                pipeline.addLast("headertimeout", headerTimeout);
+            }
+            pipeline.addLast("codec", new HttpServerCodec(8192, 64 * 1024, 1024 * 1024))
+                    .addLast("continue", new HttpServerExpectContinueHandler())
+                    .addLast("chunked", new ChunkedWriteHandler())
+                    .addLast("api", new HttpChannelHandler(dispatcher, requestThreads, config.http().prefix(),
+                            config.http().headers(), accessLog, connections, headerTimeout));
+        };
         // HTTP/2 streams already carry the HTTP/1-object codec and chunked writer (see Http2Support).
         Consumer<ChannelPipeline> http2Stream = pipeline -> pipeline
                 .addLast("continue", new HttpServerExpectContinueHandler())
                 .addLast("api", new HttpChannelHandler(dispatcher, requestThreads, config.http().prefix(),
-                        config.http().headers(), accessLog, connections));
+                        config.http().headers(), accessLog, connections, null));
         Class<? extends ServerChannel> channelType = Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(boss, workers)

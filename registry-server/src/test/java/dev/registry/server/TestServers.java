@@ -24,7 +24,7 @@ final class TestServers {
         return new RegistryConfig("0.1",
                 new LogConfig("info", true),
                 new HttpConfig("127.0.0.1", 0, "", "", false, "/", Map.of("X-Content-Type-Options", List.of("nosniff")),
-                        TlsConfig.DISABLED, Duration.ZERO),
+                        TlsConfig.DISABLED, Duration.ZERO, HttpConfig.DEFAULT_HEADER_TIMEOUT),
                 new StorageConfig(new FilesystemConfig(root), deleteEnabled,
                         new UploadPurgingConfig(false, Duration.ofHours(168), Duration.ofHours(24), false), false, false),
                 new CatalogConfig(catalogMaxEntries),

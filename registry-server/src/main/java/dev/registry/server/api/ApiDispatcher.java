@@ -110,16 +110,24 @@ public final class ApiDispatcher implements RequestHandler {
             case BASE -> ApiResponse.of(200).body(EMPTY_OBJECT, "application/json");
             case CATALOG -> listings.catalog(request, repository -> access.mayPull(principal, repository));
             case TAGS -> listings.tags(request, name);
-            case MANIFEST -> switch (method.name()) {
-                case "PUT" -> manifests.put(request, name, route.reference());
-                case "DELETE" -> manifests.delete(name, route.reference());
-                default -> manifests.get(request, name, route.reference());
-            };
+            case MANIFEST -> {
+                if (!method.equals(HttpMethod.PUT) && !ManifestEndpoints.isReference(route.reference())) {
+                    // Neither a tag nor a digest names nothing: 404, as registry:2 (whose routes do
+                    // not match it) and the OCI conformance suite expect. A PUT keeps TAG_INVALID.
+                    throw new RegistryException(ErrorCode.MANIFEST_UNKNOWN, "manifest unknown: the reference is neither a valid tag nor a digest",
+                            java.util.Map.of("reference", route.reference()));
+                }
+                yield switch (method.name()) {
+                    case "PUT" -> manifests.put(request, name, route.reference());
+                    case "DELETE" -> manifests.delete(name, route.reference());
+                    default -> manifests.get(request, name, route.reference());
+                };
+            }
             case BLOB -> {
                 Digest digest = Digest.parse(route.reference());
                 yield method.equals(HttpMethod.DELETE) ? blobs.delete(name, digest) : blobs.get(request, name, digest);
             }
-            case UPLOAD_START -> uploads.start(request, name);
+            case UPLOAD_START -> uploads.start(request, name, repository -> mayPull(request, repository));
             case UPLOAD -> switch (method.name()) {
                 case "PATCH" -> uploads.patch(request, name, route.reference());
                 case "PUT" -> uploads.put(request, name, route.reference());
@@ -171,6 +179,20 @@ public final class ApiDispatcher implements RequestHandler {
         Principal principal = access.authorize(new AuthRequest(request.header("Authorization"), request.remoteAddress()), required);
         request.user(principal.name());
         return principal;
+    }
+
+    /**
+     * Whether the caller's credentials grant pull on {@code repository}, checked the way a pull
+     * request would be (so a bearer token must carry that scope, htpasswd rules must allow it).
+     */
+    private boolean mayPull(ApiRequest request, String repository) {
+        try {
+            access.authorize(new AuthRequest(request.header("Authorization"), request.remoteAddress()),
+                    List.of(Access.pull(repository)));
+            return true;
+        } catch (AccessDeniedException e) {
+            return false;
+        }
     }
 
     private static ApiResponse denied(ApiRequest request, AccessDeniedException e) {

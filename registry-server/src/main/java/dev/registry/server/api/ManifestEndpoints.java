@@ -3,10 +3,12 @@ package dev.registry.server.api;
 import dev.registry.server.http.ApiRequest;
 import dev.registry.server.http.ApiResponse;
 import dev.registry.server.http.RequestBody;
+import dev.registry.storage.Digest;
 import dev.registry.storage.ErrorCode;
 import dev.registry.storage.ManifestService;
 import dev.registry.storage.Registry;
 import dev.registry.storage.RegistryException;
+import dev.registry.storage.RepositoryName;
 
 import java.io.IOException;
 
@@ -18,6 +20,19 @@ final class ManifestEndpoints {
     ManifestEndpoints(Registry registry, Locations locations) {
         this.registry = registry;
         this.locations = locations;
+    }
+
+    /** Whether {@code reference} is a valid tag or a well-formed digest of a supported algorithm. */
+    static boolean isReference(String reference) {
+        if (!Digest.looksLikeDigest(reference)) {
+            return RepositoryName.isValidTag(reference);
+        }
+        try {
+            Digest.parse(reference);
+            return true;
+        } catch (RegistryException e) {
+            return false;
+        }
     }
 
     ApiResponse get(ApiRequest request, String name, String reference) throws IOException {

@@ -13,7 +13,9 @@ import dev.registry.storage.UploadRangeException;
 import dev.registry.storage.UploadSession;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.Optional;
+import java.util.function.Predicate;
 
 /**
  * Blob uploads: {@code POST /v2/<name>/blobs/uploads/} (new session, monolithic push with
@@ -29,7 +31,11 @@ final class UploadEndpoints {
         this.locations = locations;
     }
 
-    ApiResponse start(ApiRequest request, String name) throws IOException {
+    /**
+     * @param readable whether the caller may pull a repository; an automatic mount (a
+     *                 {@code mount} without {@code from}) links only a blob some such repository has
+     */
+    ApiResponse start(ApiRequest request, String name, Predicate<String> readable) throws IOException {
         String mount = request.query("mount");
         String from = request.query("from");
         if (mount != null && from != null) {
@@ -39,6 +45,8 @@ final class UploadEndpoints {
             if (mounted.isPresent()) {
                 return created(request, name, digest);
             }
+        } else if (mount != null && automaticMount(name, Digest.parse(mount), readable)) {
+            return created(request, name, Digest.parse(mount));
         }
         String digestParameter = request.query("digest");
         if (digestParameter != null) {
@@ -54,6 +62,43 @@ final class UploadEndpoints {
         }
         UploadSession session = registry.uploads().start(name);
         return accepted(request, session, 202);
+    }
+
+    /**
+     * distribution-spec 1.1's mount without {@code from}: links the blob into {@code name} when a
+     * repository the caller may pull already links it. The global blob existing is not enough:
+     * its digest alone must not give a caller a blob it could not read. The repositories are
+     * walked in catalog order, each checked for the link before the caller's rights (a link is a
+     * stat, a bearer token's rights a signature check); the walk stops at the first hit.
+     *
+     * @return whether the blob is now linked into {@code name}
+     */
+    private boolean automaticMount(String name, Digest digest, Predicate<String> readable) throws IOException {
+        if (registry.blobs().statGlobal(digest).isEmpty()) {
+            return false;
+        }
+        if (registry.blobs().isLinked(name, digest)) {
+            return true; // the caller holds pull on name: the request required it
+        }
+        Predicate<String> source = repository -> {
+            try {
+                return !repository.equals(name) && registry.blobs().isLinked(repository, digest) && readable.test(repository);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        };
+        boolean found;
+        try {
+            // a page of size 0 reports "more" as soon as one repository passes the filter
+            found = registry.catalog().repositories(0, null, source).more();
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+        if (!found) {
+            return false;
+        }
+        registry.blobs().link(name, digest);
+        return true;
     }
 
     ApiResponse status(ApiRequest request, String name, String uuid) throws IOException {

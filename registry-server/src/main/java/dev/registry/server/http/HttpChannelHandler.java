@@ -55,6 +55,8 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
     private final Map<String, java.util.List<String>> extraHeaders;
     private final boolean accessLogEnabled;
     private final OpenConnections connections;
+    /** {@code http.headertimeout} on an HTTP/1 connection, or {@code null} (HTTP/2 streams, no limit). */
+    private final HeaderReadTimeout headerTimeout;
 
     private final ArrayDeque<Object> backlog = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
@@ -62,11 +64,21 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
     private boolean requestComplete;
     private boolean bodyPaused;
     private RequestBody body;
+    /**
+     * The connection cannot carry another request after this one's answer: its body's framing
+     * was broken (the decoder then drops everything that follows) or ambiguous.
+     */
+    private boolean closeAfterResponse;
 
+    /**
+     * @param headerTimeout the connection's {@link HeaderReadTimeout}, told when each request's
+     *                      head arrives and when its answer is out; {@code null} for none
+     */
     public HttpChannelHandler(RequestHandler handler, Executor workers, String pathPrefix,
                               Map<String, java.util.List<String>> extraHeaders, boolean accessLogEnabled,
-                              OpenConnections connections) {
+                              OpenConnections connections, HeaderReadTimeout headerTimeout) {
         this.handler = handler;
+        this.headerTimeout = headerTimeout;
         this.connections = connections;
         this.workers = workers;
         this.pathPrefix = pathPrefix;
@@ -93,7 +105,9 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
             startRequest(request);
         }
         if (msg instanceof HttpContent content) {
-            if (body != null) {
+            if (content.decoderResult().isFailure()) {
+                malformedBody(content);
+            } else if (body != null) {
                 body.offer(content);
             }
             if (content instanceof LastHttpContent) {
@@ -104,22 +118,46 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
         ReferenceCountUtil.release(msg);
     }
 
+    /**
+     * The body's chunked framing is broken. The decoder drops everything after it, so the
+     * connection cannot serve another request: the handler reading the body sees it fail (and
+     * answers 400), and the connection closes after that answer.
+     */
+    private void malformedBody(HttpContent content) {
+        log.debug("connection {}: malformed request body: {}", ctx.channel().remoteAddress(),
+                String.valueOf(content.decoderResult().cause()));
+        closeAfterResponse = true;
+        if (body != null) {
+            body.fail("malformed chunked encoding");
+        }
+    }
+
     private void startRequest(HttpRequest request) {
         long started = System.nanoTime();
         setInFlight(true);
         requestComplete = false;
+        if (headerTimeout != null) {
+            headerTimeout.headReceived();
+        }
         if (request.decoderResult().isFailure()) {
-            body = null;
-            FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.BAD_REQUEST,
-                    Unpooled.wrappedBuffer("{\"errors\":[{\"code\":\"UNSUPPORTED\",\"message\":\"malformed HTTP request\"}]}"
-                            .getBytes(StandardCharsets.UTF_8)));
-            response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
-            HttpUtil.setContentLength(response, response.content().readableBytes());
-            response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-            ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+            refuse(RequestFraming.decoderFailureStatus(request.decoderResult()), "malformed HTTP request");
             return;
         }
-        String uri = request.uri();
+        HttpResponseStatus refusal = RequestFraming.refusal(request);
+        if (refusal != null) {
+            refuse(refusal, refusal.code() == 505 ? "only HTTP/1.0 and HTTP/1.1 are served here"
+                    : "an HTTP/1.1 request needs exactly one Host header");
+            return;
+        }
+        if (RequestFraming.ambiguousLength(request)) {
+            closeAfterResponse = true;
+        }
+        String authority = RequestFraming.authority(request.uri());
+        if (authority != null) {
+            // RFC 9112 §3.2.2: the target's authority replaces the Host header
+            request.headers().set(HttpHeaderNames.HOST, authority);
+        }
+        String uri = RequestFraming.originForm(request.uri());
         int queryStart = uri.indexOf('?');
         String path = queryStart >= 0 ? uri.substring(0, queryStart) : uri;
         if (!pathPrefix.equals("/")) {
@@ -133,6 +171,7 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
         ApiRequest withBody = body == null ? apiRequest
                 : new ApiRequest(request.method(), uri, path, request.headers(), body, secure, remote);
         boolean keepAlive = HttpUtil.isKeepAlive(request);
+        HttpVersion version = request.protocolVersion();
         HttpMethod method = request.method();
         RequestBody requestBody = body;
         try {
@@ -147,11 +186,26 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
                             "application/json");
                 }
                 ApiResponse done = response;
-                ctx.executor().execute(() -> writeResponse(withBody, requestBody, done, keepAlive, started));
+                ctx.executor().execute(() -> writeResponse(withBody, requestBody, done, version, keepAlive, started));
             });
         } catch (RejectedExecutionException shuttingDown) {
             ctx.close();
         }
+    }
+
+    /**
+     * Answers a request the HTTP layer cannot serve with {@code status} and a JSON error, then
+     * closes: whatever follows on the connection cannot be trusted to start a new request.
+     */
+    private void refuse(HttpResponseStatus status, String message) {
+        body = null;
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                Unpooled.wrappedBuffer(("{\"errors\":[{\"code\":\"UNSUPPORTED\",\"message\":\"" + message + "\"}]}")
+                        .getBytes(StandardCharsets.UTF_8)));
+        response.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+        HttpUtil.setContentLength(response, response.content().readableBytes());
+        response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
 
     private static boolean takesBody(HttpMethod method, Route.Kind kind) {
@@ -164,13 +218,15 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
         };
     }
 
-    private void writeResponse(ApiRequest request, RequestBody requestBody, ApiResponse response, boolean keepAlive, long started) {
+    private void writeResponse(ApiRequest request, RequestBody requestBody, ApiResponse response, HttpVersion version,
+                               boolean keepAlive, long started) {
         if (requestBody != null) {
             // Frees what the handler borrowed or left unread. A client still sending a body we
             // will not read has not completed its request, so the connection closes below.
             requestBody.discard();
         }
-        boolean close = !keepAlive || !requestComplete || !ctx.channel().isActive() || connections.draining();
+        boolean close = !keepAlive || closeAfterResponse || !requestComplete || !ctx.channel().isActive()
+                || connections.draining();
         HttpResponse head;
         Object content = null;
         long bytes;
@@ -192,14 +248,16 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
                     head0 ? Unpooled.EMPTY_BUFFER : Unpooled.wrappedBuffer(response.body()));
             full.headers().set(response.headers());
             if (!full.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
-                HttpUtil.setContentLength(full, head0 ? 0 : response.body().length);
+                // A HEAD answer carries the length the GET body would have (RFC 9110 §9.3.2).
+                HttpUtil.setContentLength(full, response.stream() != null ? response.streamLength() : response.body().length);
             }
             head = full;
             bytes = head0 ? 0 : response.body().length;
         }
         head.headers().set("Docker-Distribution-API-Version", "registry/2.0");
         extraHeaders.forEach((name, values) -> head.headers().set(name, values));
-        HttpUtil.setKeepAlive(head, !close);
+        // An HTTP/1.0 client keeps the connection only if the answer says keep-alive explicitly.
+        HttpUtil.setKeepAlive(head.headers(), version, !close);
         ChannelFuture future;
         if (content == null) {
             future = ctx.writeAndFlush(head);
@@ -230,6 +288,9 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
     /** The response went out: let the next request in, starting with any already decoded. */
     private void finishRequest() {
         setInFlight(false);
+        if (headerTimeout != null) {
+            headerTimeout.requestFinished();
+        }
         body = null;
         bodyPaused = false;
         while (!backlog.isEmpty() && !(inFlight && requestComplete)) {

@@ -38,6 +38,8 @@ public final class RequestBody implements ChunkSource {
     private boolean failed;
     private boolean discarding;
     private boolean paused;
+    /** Why the body cannot be read to its end, once {@code failed}. */
+    private String failure = "client closed the connection before the request body ended";
 
     /**
      * Tells the connection that {@link #wantsPause()} may have changed. The connection re-reads
@@ -93,8 +95,16 @@ public final class RequestBody implements ChunkSource {
 
     /** The connection closed before the body ended. */
     void fail() {
+        fail(null);
+    }
+
+    /** The body cannot be read to its end, for {@code reason} (or, when null, because the connection closed). */
+    void fail(String reason) {
         lock.lock();
         try {
+            if (reason != null && !failed) {
+                failure = reason;
+            }
             failed = true;
             releaseAll();
             available.signalAll();
@@ -214,7 +224,7 @@ public final class RequestBody implements ChunkSource {
             }
         }
         if (failed) {
-            throw new IOException("client closed the connection before the request body ended");
+            throw new IOException(failure);
         }
         if (discarding) {
             throw new ClosedChannelException();
