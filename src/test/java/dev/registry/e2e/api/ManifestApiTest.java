@@ -585,4 +585,25 @@ class ManifestApiTest extends ApiTestBase {
             assertStatus(404, client.headManifest(repo, "idx"));
         }
     }
+
+    /**
+     * A reference that is neither a tag nor a digest names no manifest: 404 MANIFEST_UNKNOWN, as
+     * registry:2 and the OCI conformance suite expect, while a PUT to it stays a 400.
+     */
+    @Test
+    void referenceThatIsNeitherTagNorDigestIsUnknown() throws Exception {
+        String repo = repo("badref");
+        Image image = pushImage(repo, "good");
+        for (String reference : List.of(".INVALID_MANIFEST_NAME", "-bad", "t" + "x".repeat(128), "sha256:zz",
+                "md5:d41d8cd98f00b204e9800998ecf8427e", "sha256:" + "A".repeat(64))) {
+            for (String method : List.of("GET", "HEAD", "DELETE")) {
+                ApiResponse response = client.raw().request(method, "/v2/" + repo + "/manifests/" + reference).send();
+                assertError(response, 404, "MANIFEST_UNKNOWN");
+            }
+            ApiResponse put = client.raw().request("PUT", "/v2/" + repo + "/manifests/" + reference)
+                    .header("Content-Type", image.mediaType()).body(image.manifest()).send();
+            assertError(put, 400, "TAG_INVALID", "MANIFEST_INVALID", "DIGEST_INVALID");
+        }
+        assertStatus(200, client.headManifest(repo, "good"));
+    }
 }

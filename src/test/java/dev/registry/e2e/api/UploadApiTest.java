@@ -16,6 +16,7 @@ import static dev.registry.e2e.api.Asserts.assertStatus;
 import static dev.registry.e2e.api.Asserts.assertStatusIn;
 import static dev.registry.e2e.api.RegistryClient.withDigest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -573,6 +574,38 @@ class UploadApiTest extends ApiTestBase {
         assertStatus(202, mount);
         assertNotNull(mount.header("Location"));
         assertNoBlob(to, digest);
+    }
+
+    /** distribution-spec 1.1: a mount without {@code from} links a blob another repository holds. */
+    @Test
+    void mountWithoutFromLinksABlobAnotherRepositoryHolds() throws Exception {
+        assumeTrue(registry.registryKind() != TestRegistry.Kind.DOCKER_REGISTRY, "registry:2 ignores a mount without from");
+        Image image = pushImage(repo("automount-src"), "v1");
+        String to = repo("automount-dst");
+        String digest = image.layer().digest();
+        ApiResponse mount = client.post("/v2/" + to + "/blobs/uploads/?mount=" + digest, new byte[0]);
+        assertStatus(201, mount);
+        assertEquals("/v2/" + to + "/blobs/" + digest, path(client.location(mount)));
+        assertHeader(digest, mount, "Docker-Content-Digest");
+        ApiResponse blob = client.get("/v2/" + to + "/blobs/" + digest);
+        assertStatus(200, blob);
+        assertEquals(digest, Digests.sha256(blob.body()));
+        // again, now that the target links it
+        assertStatus(201, client.post("/v2/" + to + "/blobs/uploads/?mount=" + digest, new byte[0]));
+    }
+
+    @Test
+    void mountWithoutFromOfAnUnknownBlobStartsAnUpload() throws Exception {
+        String to = repo("automount-dst");
+        String digest = Digests.randomSha256();
+        ApiResponse mount = client.post("/v2/" + to + "/blobs/uploads/?mount=" + digest, new byte[0]);
+        assertStatus(202, mount);
+        assertNotNull(mount.header("Docker-Upload-UUID"), () -> "fallback session without UUID: " + mount);
+        byte[] data = Digests.randomBytes(100);
+        String location = client.location(mount);
+        assertStatus(201, client.put(withDigest(location, Digests.sha256(data)), data, "Content-Type", OCTET));
+        assertNoBlob(to, digest);
+        assertBlob(to, Digests.sha256(data), data);
     }
 
     @Test

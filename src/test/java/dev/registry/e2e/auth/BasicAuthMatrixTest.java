@@ -221,6 +221,68 @@ class BasicAuthMatrixTest {
     }
 
     /**
+     * {@code Basic Og==} (empty user and password) is what skopeo, podman and buildah send
+     * without credentials: it is anonymous, pulls what anonymous may pull, and never counts
+     * towards the failed-login limit.
+     */
+    @Test
+    void emptyBasicCredentialsAreAnonymous() throws Exception {
+        registry.withLog(() -> {
+            String empty = "Basic Og==";
+            String address = nextFreshAddress();
+            try (Http fresh = registry.httpFrom(address)) {
+                for (int i = 0; i < 8; i++) {
+                    Http.Response pull = fresh.get("/v2/" + PUBLIC + "/manifests/v1", empty,
+                            "Accept", Content.OCI_MANIFEST);
+                    assertEquals(200, pull.status(), pull::toString);
+                }
+                Http.Response denied = fresh.get("/v2/" + CI_APP + "/manifests/v1", empty);
+                assertRefusal(401, "GET", denied, "empty credentials on a private repository");
+                Http.Response base = fresh.get("/v2/", empty);
+                assertEquals(401, base.status(), "GET /v2/ still asks for a login: " + base);
+                Http.Response login = fresh.get("/v2/" + CI_APP + "/tags/list", Http.basic(CI_PUSH, password(CI_PUSH)));
+                assertEquals(200, login.status(), "empty credentials counted as failed logins: " + login);
+            }
+            java.util.Optional<java.nio.file.Path> skopeo = dev.registry.e2e.clients.Cli.which("skopeo");
+            if (skopeo.isPresent()) {
+                java.nio.file.Path work = registry.dir().resolve("skopeo-no-creds");
+                dev.registry.e2e.clients.Cli.Result inspect = SkopeoCli.of(work, java.time.Duration.ofMinutes(1), "inspect",
+                        "--no-creds", "--tls-verify=false", "--raw", "docker://" + registry.hostPort() + "/" + PUBLIC + ":v1").run();
+                assertTrue(inspect.ok(), "skopeo inspect --no-creds of an anonymous-readable repository: " + inspect.describe());
+                dev.registry.e2e.clients.Cli.Result refused = SkopeoCli.of(work, java.time.Duration.ofMinutes(1), "inspect",
+                        "--no-creds", "--tls-verify=false", "--raw", "docker://" + registry.hostPort() + "/" + CI_APP + ":v1").run();
+                assertTrue(!refused.ok(), "skopeo pulled a private repository without credentials");
+            }
+        });
+    }
+
+    /**
+     * A mount without {@code from} links a blob only from a repository the caller may pull:
+     * ci-push gets ci/src's blob into ci/app, never other/app's.
+     */
+    @Test
+    void automaticMountLinksOnlyBlobsTheCallerMayPull() throws Exception {
+        registry.withLog(() -> {
+            String ciPush = Http.basic(CI_PUSH, password(CI_PUSH));
+            Content.Image readable = Content.pushImage(http, admin, CI_SRC, "automount-" + Content.nonce());
+            Content.Image foreign = Content.pushImage(http, admin, OTHER, "automount-" + Content.nonce());
+
+            Http.Response mounted = http.send("POST", "/v2/" + CI_APP + "/blobs/uploads/?mount=" + readable.layer(), ciPush, null);
+            assertEquals(201, mounted.status(), mounted::toString);
+            assertEquals(readable.layer(), mounted.header("Docker-Content-Digest"));
+            assertEquals(200, http.head("/v2/" + CI_APP + "/blobs/" + readable.layer(), ciPush).status());
+
+            Http.Response refused = http.send("POST", "/v2/" + CI_APP + "/blobs/uploads/?mount=" + foreign.layer(), ciPush, null);
+            assertEquals(202, refused.status(), "a blob of a repository ci-push may not pull was mounted: " + refused);
+            assertNotNull(refused.header("Docker-Upload-UUID"));
+            assertEquals(404, http.head("/v2/" + CI_APP + "/blobs/" + foreign.layer(), admin).status());
+            assertTrue(java.nio.file.Files.notExists(registry.storage().resolve("docker/registry/v2/repositories/" + CI_APP
+                    + "/_layers/sha256/" + foreign.layer().substring(7))), "other/app's layer was linked into ci/app");
+            assertEquals(204, http.send("DELETE", refused.header("Location"), ciPush, null).status());
+        });
+    }
+
+    /**
      * Rights on ci/app must not reach content of repositories ci-push may not pull through ci/app's
      * paths: blobs and manifests known by digest, upload sessions by id, manifests referencing them.
      */
