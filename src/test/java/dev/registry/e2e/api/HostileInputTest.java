@@ -338,7 +338,10 @@ class HostileInputTest {
                 try {
                     out.write(request);
                     out.flush();
-                    socket.shutdownOutput();
+                    if (!label.startsWith("bad chunk")) {
+                        // the end of input ends a body that promised more; a broken chunk must end the connection by itself
+                        socket.shutdownOutput();
+                    }
                 } catch (IOException ignored) {
                     // the server refused early and closed; its answer is what counts
                 }
@@ -347,6 +350,10 @@ class HostileInputTest {
             String method = new String(request, 0, Math.max(0, indexOf(request, (byte) ' ')), StandardCharsets.ISO_8859_1);
             try {
                 ApiResponse response = RawHttp.readResponse(in, method, label);
+                if (label.startsWith("bad chunk") && !closesWithin(in)) {
+                    // the decoder cannot find the next request after broken framing: waiting would hang
+                    failures.add(label + ": answered " + response.status() + " but the connection stayed open");
+                }
                 return new Outcome(label, response);
             } catch (SocketTimeoutException hang) {
                 failures.add(label + ": no answer and no close within " + ANSWER_WITHIN_MS + " ms");
@@ -360,6 +367,17 @@ class HostileInputTest {
                     Thread.currentThread().interrupt();
                 }
             }
+        }
+    }
+
+    /** Whether the server closes the connection (rather than leaving it silent) within 10 s. */
+    private static boolean closesWithin(InputStream in) throws IOException {
+        try {
+            return in.read() < 0;
+        } catch (SocketTimeoutException silent) {
+            return false;
+        } catch (SocketException reset) {
+            return true;
         }
     }
 

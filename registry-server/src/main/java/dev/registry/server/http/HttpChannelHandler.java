@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 import dev.registry.server.tls.Http2Support;
 import io.netty.handler.stream.ChunkedNioStream;
 import io.netty.util.ReferenceCountUtil;
@@ -143,7 +144,8 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
             refuse(RequestFraming.decoderFailureStatus(request.decoderResult()), "malformed HTTP request");
             return;
         }
-        HttpResponseStatus refusal = RequestFraming.refusal(request);
+        // HTTP/2 streams arrive converted to HTTP/1.1 objects; their framing was HTTP/2's.
+        HttpResponseStatus refusal = ctx.channel() instanceof Http2StreamChannel ? null : RequestFraming.refusal(request);
         if (refusal != null) {
             refuse(refusal, refusal.code() == 505 ? "only HTTP/1.0 and HTTP/1.1 are served here"
                     : "an HTTP/1.1 request needs exactly one Host header");
