@@ -2,6 +2,7 @@ package dev.registry.e2e.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.registry.e2e.RegistryProcess;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -42,8 +43,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * With it, the RSS can only grow outside the heap: metaspace, code, threads, malloc arenas and
  * Netty's direct buffers, the memory that is not bounded by {@code -Xmx}.
  *
- * <p>The long form, as docs/benchmark.md ("Soak") ran it:
- * {@code ./mvnw -B -pl src/test -am verify -Dtest=SoakTest -Dsurefire.failIfNoSpecifiedTests=false -Dsoak.seconds=600}.
+ * <p>It always runs the packaged jar, and is skipped when {@code registry.url} or
+ * {@code registry.impl} point the other API tests elsewhere. The long form, as docs/benchmark.md
+ * ("Soak") ran it:
+ * {@code ./mvnw -B -pl src/test -am verify -Dtest=SoakTest -Dsurefire.failIfNoSpecifiedTests=false -Dsoak.seconds=600
+ * -Dsoak.pretouch=false}.
  * {@code soak.jvmOptions} (or {@code SOAK_JVM_OPTIONS}) is passed to the server as
  * {@code JAVA_TOOL_OPTIONS}, e.g. {@code -XX:NativeMemoryTracking=summary} to follow it with
  * {@code jcmd <pid> VM.native_memory}; the RSS samples are written to {@code rss.csv} in the test's
@@ -54,9 +58,7 @@ class SoakTest {
     static final int WARM_UP_SECONDS = 20;
     static final double RSS_GROWTH_LIMIT = 1.3;
     /** One layer that every client pushes to the shared repository, concurrently. */
-    static final byte[] BASE_LAYER = new Random(42).ints(4096, 0, 256)
-            .collect(java.io.ByteArrayOutputStream::new, java.io.ByteArrayOutputStream::write, (a, b) -> { })
-            .toByteArray();
+    static final byte[] BASE_LAYER = seededBytes(4096, 42);
 
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong iterations = new AtomicLong();
@@ -70,6 +72,8 @@ class SoakTest {
 
     @Test
     void eightClientsPushPullListAndDeleteWithFlatMemory() throws Exception {
+        // it measures the packaged server's process, so it never runs against another registry
+        Assumptions.assumeTrue(TestRegistry.kind() == TestRegistry.Kind.JAR, "the soak runs the packaged jar only");
         long seconds = Long.parseLong(setting("soak.seconds", "SOAK_SECONDS", "90"));
         boolean pretouch = Boolean.parseBoolean(setting("soak.pretouch", "SOAK_PRETOUCH", "true"));
         String jvmOptions = ((pretouch ? "-Xms256m -XX:+AlwaysPreTouch " : "")
@@ -340,6 +344,12 @@ class SoakTest {
             value = System.getenv(variable);
         }
         return value == null || value.isBlank() ? fallback : value.trim();
+    }
+
+    private static byte[] seededBytes(int size, long seed) {
+        byte[] bytes = new byte[size];
+        new Random(seed).nextBytes(bytes);
+        return bytes;
     }
 
     private static String tail(String output) {
