@@ -36,11 +36,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Kills the packaged server with SIGKILL while many clients push chunked blobs, manifests and
  * tags, restarts it on the same directory, and checks that everything acknowledged with a 201 is
- * there byte for byte and that nothing visible is partial.
+ * there byte for byte, that nothing visible is partial, and that every tag any listing shows
+ * resolves. Three kill-and-restart cycles on the same directory.
  */
 class CrashRecoveryTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+    private static final int CYCLES = 3;
+    private static final int WORKERS = 8;
+    /**
+     * Each image is also tagged with this many new tags: a tag's directory is made by its first
+     * push, so new tags are where a crash can leave a half-written tag behind.
+     */
+    private static final int NEW_TAGS_PER_IMAGE = 4;
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
     /** blob digest -> repository, for every blob push answered 201 */
@@ -55,19 +63,33 @@ class CrashRecoveryTest {
     void sigkillDuringConcurrentPushesLosesNothingAcknowledged() throws Exception {
         Path root = RegistryProcess.workDir("crash").resolve("storage");
         RegistryProcess registry = RegistryProcess.start(root);
+        try {
+            for (int cycle = 0; cycle < CYCLES; cycle++) {
+                pushUntilKilled(registry, cycle);
+                registry = RegistryProcess.start(root);
+                verifyAfterRestart(registry, root, cycle);
+            }
+        } finally {
+            registry.close();
+        }
+    }
+
+    /** Runs {@link #WORKERS} pushers against {@code registry} and kills it in the middle of their writes. */
+    private void pushUntilKilled(RegistryProcess registry, int cycle) throws Exception {
         String base = registry.baseUrl();
         AtomicBoolean stop = new AtomicBoolean();
         AtomicBoolean killed = new AtomicBoolean();
         AtomicInteger failuresBeforeKill = new AtomicInteger();
-        ExecutorService pushers = Executors.newFixedThreadPool(8);
-        for (int worker = 0; worker < 8; worker++) {
+        int ackedBefore = ackedManifests.size();
+        ExecutorService pushers = Executors.newFixedThreadPool(WORKERS);
+        for (int worker = 0; worker < WORKERS; worker++) {
             int id = worker;
             pushers.submit(() -> {
-                Random random = new Random(id);
+                Random random = new Random(cycle * 1000L + id);
                 int round = 0;
                 while (!stop.get()) {
                     try {
-                        pushImage(base, "crash/w" + id, "t" + (round % 3), random);
+                        pushImage(base, "crash/w" + id, "t" + (round % 3), "c" + cycle + "-r" + round, random);
                     } catch (Exception e) {
                         if (!killed.get()) {
                             failuresBeforeKill.incrementAndGet();
@@ -78,7 +100,7 @@ class CrashRecoveryTest {
             });
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (ackedManifests.size() < 40 && System.nanoTime() < deadline) {
+        while (ackedManifests.size() - ackedBefore < 40 && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
         Thread.sleep(150); // be sure to land in the middle of writes
@@ -87,55 +109,63 @@ class CrashRecoveryTest {
         stop.set(true);
         pushers.shutdown();
         assertTrue(pushers.awaitTermination(60, TimeUnit.SECONDS));
-        assertEquals(0, failuresBeforeKill.get(), "pushes failed before the kill:\n" + registry.output());
-        assertTrue(ackedManifests.size() >= 10, "too few pushes were acknowledged to prove anything: " + ackedManifests.size());
+        assertEquals(0, failuresBeforeKill.get(), "pushes failed before the kill in cycle " + cycle + ":\n" + registry.output());
+        assertTrue(ackedManifests.size() - ackedBefore >= 10,
+                "too few pushes were acknowledged to prove anything: " + (ackedManifests.size() - ackedBefore));
+    }
 
-        try (RegistryProcess restarted = RegistryProcess.start(root)) {
-            String again = restarted.baseUrl();
-            for (Map.Entry<String, String> blob : ackedBlobs.entrySet()) {
-                HttpResponse<byte[]> response = get(again + "/v2/" + blob.getValue() + "/blobs/" + blob.getKey());
-                assertEquals(200, response.statusCode(), "acknowledged blob " + blob.getKey() + " lost");
-                assertEquals(blob.getKey(), sha256(response.body()), "acknowledged blob " + blob.getKey() + " corrupt");
-            }
-            for (Map.Entry<String, String> manifest : ackedManifests.entrySet()) {
-                HttpResponse<byte[]> response = get(again + "/v2/" + manifest.getValue() + "/manifests/" + manifest.getKey());
-                assertEquals(200, response.statusCode(), "acknowledged manifest " + manifest.getKey() + " lost");
-                assertEquals(manifest.getKey(), sha256(response.body()));
-            }
-            for (Map.Entry<String, String> tag : ackedTags.entrySet()) {
-                String[] repoTag = tag.getKey().split(":");
-                HttpResponse<byte[]> response = get(again + "/v2/" + repoTag[0] + "/manifests/" + repoTag[1]);
-                assertEquals(200, response.statusCode(), "acknowledged tag " + tag.getKey() + " lost");
-                String served = response.headers().firstValue("Docker-Content-Digest").orElseThrow();
-                assertEquals(served, sha256(response.body()), "tag " + tag.getKey() + " serves partial content");
-                // a later push to the same tag may have completed without its 201 reaching us
-                assertTrue(tagHistory.get(tag.getKey()).contains(served), "tag " + tag.getKey() + " points at " + served);
-                verifyManifestBlobs(again, repoTag[0], response.body());
-            }
-            // nothing visible is partial: every listed repository's tags serve whole manifests
-            JsonNode catalog = JSON.readTree(get(again + "/v2/_catalog").body());
-            for (JsonNode repository : catalog.get("repositories")) {
-                JsonNode tags = JSON.readTree(get(again + "/v2/" + repository.asText() + "/tags/list").body()).get("tags");
-                for (JsonNode tag : tags) {
-                    HttpResponse<byte[]> response = get(again + "/v2/" + repository.asText() + "/manifests/" + tag.asText());
-                    assertEquals(200, response.statusCode());
-                    assertEquals(response.headers().firstValue("Docker-Content-Digest").orElseThrow(), sha256(response.body()));
-                    verifyManifestBlobs(again, repository.asText(), response.body());
-                }
-            }
-            // no half-written blob was published: every blob file matches its digest
-            Path blobs = root.resolve("docker/registry/v2/blobs/sha256");
-            try (Stream<Path> files = Files.walk(blobs)) {
-                for (Path data : files.filter(p -> p.getFileName().toString().equals("data")).toList()) {
-                    String expected = "sha256:" + data.getParent().getFileName();
-                    assertEquals(expected, sha256(Files.readAllBytes(data)), "published blob " + data + " is partial");
-                }
-            }
-            // interrupted uploads are still addressable and can be cancelled
-            assertFalse(restarted.output().contains("ERROR"), restarted.output());
-        } finally {
-            registry.close();
+    private void verifyAfterRestart(RegistryProcess restarted, Path root, int cycle) throws Exception {
+        String again = restarted.baseUrl();
+        for (Map.Entry<String, String> blob : ackedBlobs.entrySet()) {
+            HttpResponse<byte[]> response = get(again + "/v2/" + blob.getValue() + "/blobs/" + blob.getKey());
+            assertEquals(200, response.statusCode(), "acknowledged blob " + blob.getKey() + " lost");
+            assertEquals(blob.getKey(), sha256(response.body()), "acknowledged blob " + blob.getKey() + " corrupt");
         }
+        for (Map.Entry<String, String> manifest : ackedManifests.entrySet()) {
+            HttpResponse<byte[]> response = get(again + "/v2/" + manifest.getValue() + "/manifests/" + manifest.getKey());
+            assertEquals(200, response.statusCode(), "acknowledged manifest " + manifest.getKey() + " lost");
+            assertEquals(manifest.getKey(), sha256(response.body()));
+        }
+        for (Map.Entry<String, String> tag : ackedTags.entrySet()) {
+            String[] repoTag = tag.getKey().split(":");
+            HttpResponse<byte[]> response = get(again + "/v2/" + repoTag[0] + "/manifests/" + repoTag[1]);
+            assertEquals(200, response.statusCode(), "acknowledged tag " + tag.getKey() + " lost");
+            String served = response.headers().firstValue("Docker-Content-Digest").orElseThrow();
+            assertEquals(served, sha256(response.body()), "tag " + tag.getKey() + " serves partial content");
+            // a later push to the same tag may have completed without its 201 reaching us
+            assertTrue(tagHistory.get(tag.getKey()).contains(served), "tag " + tag.getKey() + " points at " + served);
+            verifyManifestBlobs(again, repoTag[0], response.body());
+        }
+        // every tag that any listing shows resolves to a whole manifest that was pushed to it
+        JsonNode catalog = JSON.readTree(get(again + "/v2/_catalog").body());
+        int listed = 0;
+        for (JsonNode repository : catalog.get("repositories")) {
+            String name = repository.asText();
+            HttpResponse<byte[]> list = get(again + "/v2/" + name + "/tags/list");
+            assertEquals(200, list.statusCode(), "tags/list of " + name);
+            for (JsonNode tag : JSON.readTree(list.body()).get("tags")) {
+                String key = name + ":" + tag.asText();
+                HttpResponse<byte[]> response = get(again + "/v2/" + name + "/manifests/" + tag.asText());
+                assertEquals(200, response.statusCode(), "cycle " + cycle + ": tag " + key + " is listed but does not resolve");
+                String served = response.headers().firstValue("Docker-Content-Digest").orElseThrow();
+                assertEquals(served, sha256(response.body()), "tag " + key + " serves partial content");
+                assertTrue(tagHistory.getOrDefault(key, List.of()).contains(served),
+                        "listed tag " + key + " points at " + served + ", which was never pushed to it");
+                verifyManifestBlobs(again, name, response.body());
+                listed++;
+            }
+        }
+        assertTrue(listed >= ackedTags.size(), "listings show " + listed + " tags, fewer than the "
+                + ackedTags.size() + " acknowledged");
+        // no half-written blob was published: every blob file matches its digest
+        Path blobs = root.resolve("docker/registry/v2/blobs/sha256");
+        try (Stream<Path> files = Files.walk(blobs)) {
+            for (Path data : files.filter(p -> p.getFileName().toString().equals("data")).toList()) {
+                String expected = "sha256:" + data.getParent().getFileName();
+                assertEquals(expected, sha256(Files.readAllBytes(data)), "published blob " + data + " is partial");
+            }
+        }
+        assertFalse(restarted.output().contains("ERROR"), restarted.output());
     }
 
     private void verifyManifestBlobs(String base, String repository, byte[] manifest) throws Exception {
@@ -151,8 +181,13 @@ class CrashRecoveryTest {
         }
     }
 
-    /** Pushes two chunked layers and a config, then a manifest by tag; records what was acknowledged. */
-    private void pushImage(String base, String repository, String tag, Random random) throws Exception {
+    /**
+     * Pushes two chunked layers and a config, then the manifest by {@code tag} and under
+     * {@link #NEW_TAGS_PER_IMAGE} new tags starting with {@code newTagPrefix}; records what was
+     * acknowledged.
+     */
+    private void pushImage(String base, String repository, String tag, String newTagPrefix, Random random)
+            throws Exception {
         byte[] config = ("{\"architecture\":\"amd64\",\"os\":\"linux\",\"n\":" + random.nextLong() + "}").getBytes(StandardCharsets.UTF_8);
         byte[] layer1 = new byte[64 * 1024 + random.nextInt(256 * 1024)];
         byte[] layer2 = new byte[1024 + random.nextInt(64 * 1024)];
@@ -168,6 +203,13 @@ class CrashRecoveryTest {
                            {"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"%s","size":%d}]}"""
                 .formatted(OCI_MANIFEST, configDigest, config.length, layer1Digest, layer1.length, layer2Digest, layer2.length);
         byte[] bytes = manifest.getBytes(StandardCharsets.UTF_8);
+        pushManifest(base, repository, tag, bytes);
+        for (int i = 0; i < NEW_TAGS_PER_IMAGE; i++) {
+            pushManifest(base, repository, newTagPrefix + "-" + i, bytes);
+        }
+    }
+
+    private void pushManifest(String base, String repository, String tag, byte[] bytes) throws Exception {
         String digest = sha256(bytes);
         tagHistory.computeIfAbsent(repository + ":" + tag, k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(digest);
         HttpResponse<byte[]> put = http.send(HttpRequest.newBuilder(URI.create(base + "/v2/" + repository + "/manifests/" + tag))

@@ -18,7 +18,11 @@ final class Links {
         this.driver = driver;
     }
 
-    /** The digest the link names, or empty if the link does not exist. */
+    /**
+     * The digest the link names, or empty if the link does not exist.
+     *
+     * @throws CorruptLinkException if the file exists but does not hold a digest
+     */
     Optional<Digest> read(String path) throws IOException {
         byte[] content;
         try {
@@ -30,7 +34,7 @@ final class Links {
         try {
             return Optional.of(Digest.parse(value));
         } catch (RegistryException corrupt) {
-            throw new IOException("link file " + path + " does not hold a digest");
+            throw new CorruptLinkException(path);
         }
     }
 
@@ -54,6 +58,16 @@ final class Links {
             return true;
         } catch (PathNotFoundException e) {
             return false;
+        }
+    }
+
+    /**
+     * A link file that exists but does not hold a digest: never written by this registry (its
+     * writes are atomic), but possible in a directory another tool wrote without syncing.
+     */
+    static final class CorruptLinkException extends IOException {
+        CorruptLinkException(String path) {
+            super("link file " + path + " does not hold a digest");
         }
     }
 }

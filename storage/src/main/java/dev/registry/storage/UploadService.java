@@ -49,8 +49,14 @@ public final class UploadService {
             .expireAfterAccess(Duration.ofHours(1))
             .maximumSize(10_000)
             .build();
+    /**
+     * One lock per upload, held by weak reference: a lock lives as long as a request holds or
+     * waits for it, and no longer. Kept for a time instead, one entry per upload ever touched
+     * (and per unknown upload id a client sent) stayed on the heap for that time, which at a
+     * steady push rate grew the heap without bound in practice (docs/benchmark.md, "Soak").
+     */
     private final Cache<String, ReentrantLock> locks = Caffeine.newBuilder()
-            .expireAfterAccess(Duration.ofHours(1))
+            .weakValues()
             .build();
 
     public UploadService(StorageDriver driver, BlobStore blobs, Clock clock) {
@@ -400,6 +406,12 @@ public final class UploadService {
 
     private ReentrantLock lock(String name, String uuid) {
         return locks.get(key(name, uuid), k -> new ReentrantLock());
+    }
+
+    /** How many upload locks the process holds now (the weakly held ones not yet collected included). */
+    long retainedLocks() {
+        locks.cleanUp();
+        return locks.estimatedSize();
     }
 
     private static MessageDigest cloneDigest(MessageDigest digest) {

@@ -571,6 +571,26 @@ class ManifestServiceTest {
     }
 
     @Test
+    void tagWithIndexEntryButNoCurrentLinkIsNotListedAndIsManifestUnknown() throws IOException {
+        byte[] content = utf8(oci());
+        Digest digest = manifests.put(REPO, "v1", MediaTypes.OCI_MANIFEST, content).digest();
+        // what a crash between a tag's index entry and its current link leaves behind
+        Files.delete(file(PathLayout.tagCurrentLink(REPO, "v1")));
+        Files.delete(file(PathLayout.tagCurrentLink(REPO, "v1")).getParent());
+        assertTrue(Files.exists(file(PathLayout.tagIndexLink(REPO, "v1", digest))));
+        manifests.put(REPO, "v2", MediaTypes.OCI_MANIFEST, content);
+
+        assertEquals(List.of("v2"), registry.tags().list(REPO));
+        RegistryException e = assertRegistryError(ErrorCode.MANIFEST_UNKNOWN, () -> manifests.get(REPO, "v1"));
+        assertEquals(404, e.status());
+        assertArrayEquals(content, manifests.get(REPO, "v2").content());
+        // deleting the manifest by digest removes its resolvable tags; the half-written one stays unlisted
+        manifests.delete(REPO, digest.toString());
+        assertEquals(List.of(), registry.tags().list(REPO));
+        assertRegistryError(ErrorCode.MANIFEST_UNKNOWN, () -> manifests.get(REPO, "v1"));
+    }
+
+    @Test
     void deleteUnknown() throws IOException {
         Digest nothing = Digest.sha256(utf8("nothing"));
         assertRegistryError(ErrorCode.MANIFEST_UNKNOWN, () -> manifests.delete(REPO, "nope"));

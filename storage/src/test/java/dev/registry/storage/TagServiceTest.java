@@ -110,6 +110,44 @@ class TagServiceTest {
     }
 
     @Test
+    void tagWritesTheCurrentLinkBeforeTheIndexEntry() throws IOException {
+        // a driver that records the order of writes, as a crash between them would cut it
+        List<String> writes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        dev.registry.storage.driver.filesystem.FilesystemDriver disk =
+                new dev.registry.storage.driver.filesystem.FilesystemDriver(root);
+        StorageDriverRecorder recorder = new StorageDriverRecorder(disk, writes);
+        new TagService(recorder).tag(REPO, "v1", D1);
+        assertEquals(List.of(PathLayout.tagCurrentLink(REPO, "v1"), PathLayout.tagIndexLink(REPO, "v1", D1)), writes);
+    }
+
+    @Test
+    void halfWrittenTagDirectoriesAreLeftOutOfListings() throws IOException {
+        tags.tag(REPO, "whole", D1);
+        // a crash after the index entry and before current/link (registry:2's order)
+        registry.driver().putContent(PathLayout.tagIndexLink(REPO, "index-only", D2), utf8(D2.toString()));
+        // a crash after the current/ directory was made and before the link was renamed into it
+        Files.createDirectories(root.resolve(PathLayout.tagCurrentLink(REPO, "empty-current").substring(1)).getParent());
+        Files.writeString(root.resolve(PathLayout.tagCurrentLink(REPO, "empty-current").substring(1)).getParent()
+                .resolve(".tmp-link-0"), D2.toString());
+        // a bare directory, as a crash in the middle of untag's recursive delete leaves
+        Files.createDirectories(root.resolve(PathLayout.tagDirectory(REPO, "bare").substring(1)));
+        // a link another tool wrote without syncing, cut short by a power loss
+        Files.createDirectories(root.resolve(PathLayout.tagCurrentLink(REPO, "truncated").substring(1)).getParent());
+        Files.write(root.resolve(PathLayout.tagCurrentLink(REPO, "truncated").substring(1)), new byte[0]);
+
+        assertEquals(List.of("whole"), tags.list(REPO));
+        assertEquals(List.of("whole"), tags.tagsOf(REPO, D1));
+        assertEquals(List.of(), tags.tagsOf(REPO, D2));
+        assertEquals(Optional.empty(), tags.resolve(REPO, "index-only"));
+        assertEquals(Optional.empty(), tags.resolve(REPO, "bare"));
+
+        // pushing the tag again completes it
+        tags.tag(REPO, "index-only", D2);
+        assertEquals(List.of("index-only", "whole"), tags.list(REPO));
+        assertEquals(Optional.of(D2), tags.resolve(REPO, "index-only"));
+    }
+
+    @Test
     void corruptLinkIsAnIOException() throws IOException {
         registry.driver().putContent(PathLayout.tagCurrentLink(REPO, "bad"), utf8("not a digest"));
         assertThrows(IOException.class, () -> tags.resolve(REPO, "bad"));
@@ -120,5 +158,62 @@ class TagServiceTest {
         // some tools write link files with a newline
         registry.driver().putContent(PathLayout.tagCurrentLink(REPO, "nl"), utf8(D1 + "\n"));
         assertEquals(Optional.of(D1), tags.resolve(REPO, "nl"));
+    }
+
+    /** Passes everything to a driver and records the paths of {@code putContent} calls in order. */
+    private static final class StorageDriverRecorder implements dev.registry.storage.driver.StorageDriver {
+        private final dev.registry.storage.driver.StorageDriver delegate;
+        private final List<String> writes;
+
+        StorageDriverRecorder(dev.registry.storage.driver.StorageDriver delegate, List<String> writes) {
+            this.delegate = delegate;
+            this.writes = writes;
+        }
+
+        @Override
+        public String name() {
+            return delegate.name();
+        }
+
+        @Override
+        public byte[] getContent(String path) throws IOException {
+            return delegate.getContent(path);
+        }
+
+        @Override
+        public void putContent(String path, byte[] content) throws IOException {
+            writes.add(path);
+            delegate.putContent(path, content);
+        }
+
+        @Override
+        public java.nio.channels.ReadableByteChannel reader(String path, long offset) throws IOException {
+            return delegate.reader(path, offset);
+        }
+
+        @Override
+        public dev.registry.storage.driver.StorageWriter writer(String path, boolean append) throws IOException {
+            return delegate.writer(path, append);
+        }
+
+        @Override
+        public dev.registry.storage.driver.FileInfo stat(String path) throws IOException {
+            return delegate.stat(path);
+        }
+
+        @Override
+        public List<String> list(String path) throws IOException {
+            return delegate.list(path);
+        }
+
+        @Override
+        public void move(String source, String destination) throws IOException {
+            delegate.move(source, destination);
+        }
+
+        @Override
+        public void delete(String path) throws IOException {
+            delegate.delete(path);
+        }
     }
 }

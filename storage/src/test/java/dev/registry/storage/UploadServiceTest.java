@@ -756,4 +756,77 @@ class UploadServiceTest {
         BlobInfo blob = uploads.complete(REPO, s.uuid(), Digest.sha256(stored), null, ChunkRange.UNDECLARED);
         assertEquals(stored.length, blob.size());
     }
+
+    @Test
+    void finishedAndUnknownUploadsLeaveNoLockBehind() throws Exception {
+        for (int i = 0; i < 300; i++) {
+            UploadSession s = uploads.start(REPO);
+            byte[] content = utf8("blob " + i);
+            uploads.append(REPO, s.uuid(), channel(content), ChunkRange.UNDECLARED);
+            uploads.complete(REPO, s.uuid(), Digest.sha256(content), null, ChunkRange.UNDECLARED);
+        }
+        for (int i = 0; i < 300; i++) {
+            String unknown = UUID.randomUUID().toString();
+            assertRegistryError(ErrorCode.BLOB_UPLOAD_UNKNOWN,
+                    () -> uploads.append(REPO, unknown, channel(utf8("x")), ChunkRange.UNDECLARED));
+        }
+        // a lock that nobody holds is only weakly reachable: collected, its entry goes
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (uploads.retainedLocks() > 0 && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertEquals(0, uploads.retainedLocks(), "locks of finished or unknown uploads stay on the heap");
+
+        // and a lock that is held is the one every request for that upload gets
+        UploadSession s = uploads.start(REPO);
+        ExecutorService other = Executors.newSingleThreadExecutor();
+        try {
+            java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            ReadableByteChannel blocking = new ReadableByteChannel() {
+                boolean done;
+
+                @Override
+                public int read(ByteBuffer dst) throws IOException {
+                    if (done) {
+                        return -1;
+                    }
+                    inside.countDown();
+                    try {
+                        release.await(30, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        throw new IOException(e);
+                    }
+                    dst.put((byte) 'a');
+                    done = true;
+                    return 1;
+                }
+
+                @Override
+                public boolean isOpen() {
+                    return true;
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+            Future<UploadSession> first = other.submit(() -> uploads.append(REPO, s.uuid(), blocking, ChunkRange.UNDECLARED));
+            assertTrue(inside.await(10, TimeUnit.SECONDS));
+            for (int i = 0; i < 5; i++) {
+                System.gc();
+            }
+            Future<UploadSession> second = Executors.newVirtualThreadPerTaskExecutor()
+                    .submit(() -> uploads.append(REPO, s.uuid(), channel(utf8("b")), ChunkRange.UNDECLARED));
+            Thread.sleep(200);
+            assertFalse(second.isDone(), "a second chunk ran while the first held the upload's lock");
+            release.countDown();
+            assertEquals(1, first.get(10, TimeUnit.SECONDS).offset());
+            assertEquals(2, second.get(10, TimeUnit.SECONDS).offset());
+            assertArrayEquals(utf8("ab"), driver.getContent(PathLayout.uploadData(REPO, s.uuid())));
+        } finally {
+            other.shutdownNow();
+        }
+    }
 }
