@@ -624,13 +624,13 @@ final class Workloads {
     // ================================================================== 6. small pushes
 
     /**
-     * Warm-up of workload 6: rounds of pushes until the rate levels off (a round within 5% of
-     * the one before), at least the minimum and at most the maximum count, and for at most
-     * this long. A fixed count was not enough on a loaded machine: with other processes
+     * Warm-up of workload 6: rounds of pushes until the rate levels off (three rounds in a row
+     * within 5% of each other), at least the minimum and at most the maximum count, and for at
+     * most this long. A fixed count was not enough on a loaded machine: with other processes
      * competing for the CPU, the JIT compilers took several thousand pushes to catch up, and a
      * server still being compiled was measured at a fifth of its warm rate.
      */
-    private static final int SMALL_PUSH_WARMUP_MIN = 1500;
+    private static final int SMALL_PUSH_WARMUP_MIN = 2000;
     private static final int SMALL_PUSH_WARMUP_MAX = 8000;
     private static final int SMALL_PUSH_WARMUP_ROUND = 250;
     private static final Duration SMALL_PUSH_WARMUP = Duration.ofSeconds(60);
@@ -665,7 +665,7 @@ final class Workloads {
                 byte[] warm = new byte[4096];
                 long warmUntil = System.nanoTime() + Math.max(o.warmup.toNanos(), SMALL_PUSH_WARMUP.toNanos());
                 int pushed = 0;
-                double previousRound = 0;
+                double[] rounds = new double[3]; // the last three rounds' rates, newest first
                 boolean level = false;
                 while (pushed < SMALL_PUSH_WARMUP_MAX && !(level && pushed >= SMALL_PUSH_WARMUP_MIN)
                         && System.nanoTime() < warmUntil) {
@@ -674,9 +674,12 @@ final class Workloads {
                         fill(warm, 0, warm.length, warmupRandom);
                         pushMonolithic(http, repo + "-warmup", warm, 0, warm.length, BenchHttp.digest(warm));
                     }
-                    double round = SMALL_PUSH_WARMUP_ROUND / ((System.nanoTime() - roundStart) / 1e9);
-                    level = previousRound > 0 && Math.abs(round / previousRound - 1) <= 0.05;
-                    previousRound = round;
+                    rounds[2] = rounds[1];
+                    rounds[1] = rounds[0];
+                    rounds[0] = SMALL_PUSH_WARMUP_ROUND / ((System.nanoTime() - roundStart) / 1e9);
+                    double low = Math.min(rounds[0], Math.min(rounds[1], rounds[2]));
+                    double high = Math.max(rounds[0], Math.max(rounds[1], rounds[2]));
+                    level = low > 0 && high / low <= 1.05;
                 }
                 warmupPushes.put(t, pushed);
                 int connectsBefore = http.connects();
