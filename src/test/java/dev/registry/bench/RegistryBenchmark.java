@@ -70,7 +70,8 @@ public final class RegistryBenchmark {
               --memory-gets N      parallel GETs of workload 7 [8]
               --memory-xmx SIZE    -Xmx of our server in workload 7 [128m]
               --startups N         start-ups measured per registry in workload 8 [5]
-              --workdir DIR        where servers keep storage and logs [a new temporary directory]
+              --workdir DIR        where both servers keep their storage (and logs): the disk
+                                   measured, e.g. a tmpfs or RAM-backed ext4 [a new temporary directory]
               --keep               keep the storage directories afterwards (logs are always kept)
             """;
 
@@ -322,6 +323,7 @@ public final class RegistryBenchmark {
                 w.blobPushChunked();
             }
             if (o.workloads.contains(1) || o.workloads.contains(2)) {
+                w.pushCpu();
                 w.diskCeiling();
             }
             if (o.workloads.contains(3)) {

@@ -147,9 +147,11 @@ final class Workloads {
                 }
                 try (BenchHttp http = t.client()) {
                     settleDisk();
+                    long cpu0 = cpuTicks(t);
                     long t0 = System.nanoTime();
                     pushMonolithic(http, repo, data, 0, data.length, digest);
                     double seconds = (System.nanoTime() - t0) / 1e9;
+                    countPushCpu(t, cpuTicks(t) - cpu0, data.length);
                     verifyBlob(http, repo, digest, data.length);
                     samples.get(t).add(data.length / (double) MIB / seconds);
                 } catch (Exception e) {
@@ -208,9 +210,11 @@ final class Workloads {
                 }
                 try (BenchHttp http = t.client()) {
                     settleDisk();
+                    long cpu0 = cpuTicks(t);
                     long t0 = System.nanoTime();
                     pushChunked(http, repo, data, data.length, chunk, digest);
                     double seconds = (System.nanoTime() - t0) / 1e9;
+                    countPushCpu(t, cpuTicks(t) - cpu0, data.length);
                     verifyBlob(http, repo, digest, data.length);
                     samples.get(t).add(data.length / (double) MIB / seconds);
                 } catch (Exception e) {
@@ -219,6 +223,40 @@ final class Workloads {
             }
         }
         finish(m, samples, failed, "median of " + o.reps);
+    }
+
+    // ================================================================== push CPU, for 1 and 2
+
+    /** Server CPU ticks and bytes of the timed pushes of workloads 1 and 2, per target. */
+    private final Map<Target, long[]> pushCpu = new LinkedHashMap<>();
+
+    private void countPushCpu(Target t, long ticks, long bytes) {
+        long[] sums = pushCpu.computeIfAbsent(t, k -> new long[2]);
+        sums[0] += ticks;
+        sums[1] += bytes;
+    }
+
+    /**
+     * Row 2c: the server's CPU time (utime + stime, all threads) per GiB of the timed pushes of
+     * workloads 1 and 2. Unlike the rates, it changes little when other processes compete for
+     * the CPU, and on a disk that syncs fast it is what bounds a push. Kernel threads that write
+     * the page cache back (and a loop device's worker) are not counted, for either server.
+     */
+    void pushCpu() {
+        Metric cpu = report.metric("2c", "blob-push-server-cpu", "blob push, server CPU per GiB received (1+2)", "CPU-s/GiB",
+                Better.LOWER, Goal.NONE);
+        for (Target t : targets) {
+            long[] sums = pushCpu.get(t);
+            if (t.pid == null) {
+                cpu.skip(t.label, "no server pid (give --pid)");
+            } else if (sums == null || sums[1] == 0) {
+                cpu.fail(t.label, "no timed push completed");
+            } else {
+                double seconds = sums[0] / (double) ServerProcess.clockTicksPerSecond();
+                cpu.value(t.label, seconds / (sums[1] / GIB), String.format(Locale.ROOT,
+                        "%.2f CPU-s (utime+stime of pid %d) for %.2f GiB received", seconds, t.pid, sums[1] / GIB));
+            }
+        }
     }
 
     // ================================================================== disk, for 1 and 2
@@ -585,9 +623,19 @@ final class Workloads {
 
     // ================================================================== 6. small pushes
 
-    /** Warm-up of workload 6: this many pushes, or for this long, whichever ends first. */
-    private static final int SMALL_PUSH_WARMUP_COUNT = 1500;
-    private static final Duration SMALL_PUSH_WARMUP = Duration.ofSeconds(20);
+    /**
+     * Warm-up of workload 6: rounds of pushes until the rate levels off (three rounds in a row
+     * within 5% of each other), at least the minimum and at most the maximum count, and for at
+     * most this long. A fixed count was not enough on a loaded machine: with other processes
+     * competing for the CPU, the JIT compilers took several thousand pushes to catch up, and a
+     * server still being compiled was measured at a fifth of its warm rate.
+     */
+    private static final int SMALL_PUSH_WARMUP_MIN = 2000;
+    private static final int SMALL_PUSH_WARMUP_MAX = 8000;
+    private static final int SMALL_PUSH_WARMUP_ROUND = 250;
+    private static final Duration SMALL_PUSH_WARMUP = Duration.ofSeconds(60);
+
+    private final Map<Target, Integer> warmupPushes = new LinkedHashMap<>();
 
     void smallPushes() {
         Metric m = report.metric("6", "small-blob-push-sequential",
@@ -616,10 +664,24 @@ final class Workloads {
                 SplittableRandom warmupRandom = new SplittableRandom(salt ^ 0x6001);
                 byte[] warm = new byte[4096];
                 long warmUntil = System.nanoTime() + Math.max(o.warmup.toNanos(), SMALL_PUSH_WARMUP.toNanos());
-                for (int pushed = 0; pushed < SMALL_PUSH_WARMUP_COUNT && System.nanoTime() < warmUntil; pushed++) {
-                    fill(warm, 0, warm.length, warmupRandom);
-                    pushMonolithic(http, repo + "-warmup", warm, 0, warm.length, BenchHttp.digest(warm));
+                int pushed = 0;
+                double[] rounds = new double[3]; // the last three rounds' rates, newest first
+                boolean level = false;
+                while (pushed < SMALL_PUSH_WARMUP_MAX && !(level && pushed >= SMALL_PUSH_WARMUP_MIN)
+                        && System.nanoTime() < warmUntil) {
+                    long roundStart = System.nanoTime();
+                    for (int i = 0; i < SMALL_PUSH_WARMUP_ROUND; i++, pushed++) {
+                        fill(warm, 0, warm.length, warmupRandom);
+                        pushMonolithic(http, repo + "-warmup", warm, 0, warm.length, BenchHttp.digest(warm));
+                    }
+                    rounds[2] = rounds[1];
+                    rounds[1] = rounds[0];
+                    rounds[0] = SMALL_PUSH_WARMUP_ROUND / ((System.nanoTime() - roundStart) / 1e9);
+                    double low = Math.min(rounds[0], Math.min(rounds[1], rounds[2]));
+                    double high = Math.max(rounds[0], Math.max(rounds[1], rounds[2]));
+                    level = low > 0 && high / low <= 1.05;
                 }
+                warmupPushes.put(t, pushed);
                 int connectsBefore = http.connects();
                 settleDisk();
                 long t0 = System.nanoTime();
@@ -628,8 +690,8 @@ final class Workloads {
                 }
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 int reconnects = http.connects() - connectsBefore;
-                String detail = String.format(Locale.ROOT, "%d pushes in %.2f s, %.2f ms each", o.smallPushes, seconds,
-                        seconds * 1000 / o.smallPushes)
+                String detail = String.format(Locale.ROOT, "%d pushes in %.2f s, %.2f ms each, after %d warm-up pushes",
+                        o.smallPushes, seconds, seconds * 1000 / o.smallPushes, warmupPushes.get(t))
                         + (reconnects > 0 ? "; the server closed the keep-alive connection, " + reconnects + " reconnects" : "");
                 if (reconnects > 0) {
                     report.note("6 [" + t.label + "]: the server closed the keep-alive connection during sequential pushes ("
@@ -878,9 +940,24 @@ final class Workloads {
                 for (double v : s) {
                     detail.append(' ').append(Report.fmt(v));
                 }
+                detail.append(spread(s));
                 m.value(t.label, median(s), List.copyOf(s), detail.toString());
             }
         }
+    }
+
+    /**
+     * How far the lowest and highest sample lie from the median, e.g. {@code " (-12% .. +8%)"}:
+     * the repetition-to-repetition swing, which the median alone hides. Empty for one sample.
+     */
+    static String spread(List<Double> values) {
+        double median = median(values);
+        if (values.size() < 2 || median <= 0) {
+            return "";
+        }
+        double low = values.stream().mapToDouble(Double::doubleValue).min().orElse(median);
+        double high = values.stream().mapToDouble(Double::doubleValue).max().orElse(median);
+        return String.format(Locale.ROOT, " (%+.0f%% .. %+.0f%% of the median)", (low / median - 1) * 100, (high / median - 1) * 100);
     }
 
     static double median(List<Double> values) {

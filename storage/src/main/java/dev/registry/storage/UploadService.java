@@ -45,9 +45,13 @@ public final class UploadService {
     private final StorageDriver driver;
     private final BlobStore blobs;
     private final Clock clock;
+    // Both caches do their upkeep on the calling thread (executor(Runnable::run)): by default
+    // Caffeine hands it to the common pool after writes, which cost every push a wake-up of
+    // another thread, several times what the upkeep itself takes.
     private final Cache<String, UploadState> states = Caffeine.newBuilder()
             .expireAfterAccess(Duration.ofHours(1))
             .maximumSize(10_000)
+            .executor(Runnable::run)
             .build();
     /**
      * One lock per upload, held by weak reference: a lock lives as long as a request holds or
@@ -57,6 +61,7 @@ public final class UploadService {
      */
     private final Cache<String, ReentrantLock> locks = Caffeine.newBuilder()
             .weakValues()
+            .executor(Runnable::run)
             .build();
 
     public UploadService(StorageDriver driver, BlobStore blobs, Clock clock) {

@@ -103,9 +103,9 @@ public final class FilesystemDriver implements StorageDriver {
      * target; with {@code durable}, the file is synced before the rename and its directory after.
      */
     private void writeAside(Path target, byte[] content, boolean durable) throws IOException {
-        Path temp = tempSibling(target);
+        Path temp = target.resolveSibling(TEMP_PREFIX + target.getFileName() + "-" + UUID.randomUUID());
         try {
-            try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            try (FileChannel channel = openCreatingParents(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 ByteBuffer buffer = ByteBuffer.wrap(content);
                 while (buffer.hasRemaining()) {
                     channel.write(buffer);
@@ -125,20 +125,36 @@ public final class FilesystemDriver implements StorageDriver {
         }
     }
 
-    private Path tempSibling(Path target) throws IOException {
-        Path parent = target.getParent();
-        Files.createDirectories(parent);
-        return parent.resolve(TEMP_PREFIX + target.getFileName() + "-" + UUID.randomUUID());
+    /** Opens {@code file}, creating its parent directories first if they are missing. */
+    private static FileChannel openCreatingParents(Path file, StandardOpenOption... options) throws IOException {
+        ensureDirectory(file.getParent());
+        return FileChannel.open(file, options);
+    }
+
+    /**
+     * Creates {@code directory} and its parents if it is not a directory yet. Checked first with
+     * a {@code stat} that throws nothing: {@code Files.createDirectories} on a directory that
+     * exists costs a failed {@code mkdir} and two exceptions (with stack traces), and a push
+     * writes into existing directories several times.
+     */
+    private static void ensureDirectory(Path directory) throws IOException {
+        if (!Files.isDirectory(directory)) {
+            Files.createDirectories(directory);
+        }
     }
 
     /** Renames {@code source} over {@code target} atomically and makes the rename durable. */
     private static void publish(Path source, Path target) throws IOException {
+        rename(source, target);
+        syncDirectory(target.getParent());
+    }
+
+    private static void rename(Path source, Path target) throws IOException {
         try {
             Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
             Files.move(source, target, StandardCopyOption.REPLACE_EXISTING);
         }
-        syncDirectory(target.getParent());
     }
 
     private static void syncDirectory(Path directory) throws IOException {
@@ -177,10 +193,9 @@ public final class FilesystemDriver implements StorageDriver {
     @Override
     public StorageWriter writer(String path, boolean append) throws IOException {
         Path file = resolve(path);
-        Files.createDirectories(file.getParent());
         FileChannel channel = append
-                ? FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)
-                : FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+                ? openCreatingParents(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)
+                : openCreatingParents(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
         long size = channel.size();
         channel.position(size);
         return new FileWriter(file, channel, size);
@@ -188,13 +203,14 @@ public final class FilesystemDriver implements StorageDriver {
 
     @Override
     public FileInfo stat(String path) throws IOException {
-        try {
-            BasicFileAttributes attributes = Files.readAttributes(resolve(path), BasicFileAttributes.class);
-            return new FileInfo(path, attributes.isDirectory() ? 0 : attributes.size(),
-                    attributes.lastModifiedTime().toInstant(), attributes.isDirectory());
-        } catch (NoSuchFileException e) {
+        Path file = resolve(path);
+        // readAttributesIfExists: a missing path (a common answer here) costs no NoSuchFileException
+        BasicFileAttributes attributes = file.getFileSystem().provider().readAttributesIfExists(file, BasicFileAttributes.class);
+        if (attributes == null) {
             throw new PathNotFoundException(path);
         }
+        return new FileInfo(path, attributes.isDirectory() ? 0 : attributes.size(),
+                attributes.lastModifiedTime().toInstant(), attributes.isDirectory());
     }
 
     @Override
@@ -219,11 +235,16 @@ public final class FilesystemDriver implements StorageDriver {
     public void move(String source, String destination) throws IOException {
         Path from = resolve(source);
         Path to = resolve(destination);
-        if (!Files.exists(from)) {
-            throw new PathNotFoundException(source);
+        ensureDirectory(to.getParent());
+        try {
+            rename(from, to);
+        } catch (NoSuchFileException missing) {
+            if (!Files.exists(from)) {
+                throw new PathNotFoundException(source);
+            }
+            throw missing;
         }
-        Files.createDirectories(to.getParent());
-        publish(from, to);
+        syncDirectory(to.getParent());
     }
 
     @Override
