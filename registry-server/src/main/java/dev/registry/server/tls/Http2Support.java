@@ -67,6 +67,9 @@ public final class Http2Support {
         pipeline.addLast("h2-multiplex", new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
             @Override
             protected void initChannel(Http2StreamChannel stream) {
+                // As for the connection (ServerTls.WRITE_BUFFER): a stream sending a blob keeps a
+                // few chunks queued instead of stopping after each one.
+                stream.config().setWriteBufferWaterMark(ServerTls.WRITE_BUFFER);
                 stream.pipeline()
                         .addLast("h2-stream-codec", new Http2StreamFrameToHttpObjectCodec(true))
                         .addLast("h2-stream-1xx", new InformationalResponseCleaner())
