@@ -9,11 +9,11 @@ import java.util.Locale;
  * Which TLS implementation encrypts the server's connections: BoringSSL through Netty's
  * {@code netty-tcnative} (bundled for linux-x86_64), or the JDK's {@code SSLEngine}.
  *
- * <p>BoringSSL is used when its native library loads: on a 2-core machine it served a 256 MiB
- * blob with about half the CPU time of the JDK engine and pushed about twice as fast (see
- * docs/benchmark.md, TLS). Where it cannot load (another CPU or operating system, a C library
- * it does not link against, a {@code noexec} temporary directory) the JDK engine serves the
- * same protocols and cipher suites, only slower.
+ * <p>BoringSSL is used when its native library loads: on a 2-core machine a 256 MiB push over
+ * HTTP/1.1 cost the server about half the CPU time it cost with the JDK engine, and a pull over
+ * HTTP/1.1 about a third less (docs/benchmark.md, TLS). Where it cannot load (another CPU or
+ * operating system, a C library it does not link against, a {@code noexec} temporary directory)
+ * the JDK engine serves the same protocols and cipher suites, only slower.
  *
  * <p>The system property {@value #PROPERTY} chooses: {@code auto} (the default: BoringSSL when
  * available), {@code jdk} (always the JDK engine; to rule the native library out when
