@@ -9,7 +9,8 @@
 #   src/test/bench/run.sh --help           all options
 #
 # Needs a JDK >= 21 (JAVA_HOME, else javac on PATH, else the newest under /usr/lib/jvm), wrk, and
-# for side by side docker-registry (Debian: apt-get install wrk docker-registry). Side by side
+# for side by side docker-registry (Debian: apt-get install wrk docker-registry); workload 9 (TLS)
+# also needs curl with HTTP/2 and the openssl command. Side by side
 # uses registry-server/target/registry-server.jar (built with ./mvnw if missing; give --jar to
 # use another); it is copied into the run's work directory before it starts.
 # The bench sources depend on nothing but the JDK: they are compiled here with javac, into

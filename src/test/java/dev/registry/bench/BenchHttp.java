@@ -18,6 +18,8 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
  * A small blocking HTTP/1.1 client over one keep-alive socket, written for the benchmark so
@@ -33,6 +35,8 @@ final class BenchHttp implements Closeable {
 
     private final String host;
     private final int port;
+    /** Non-null for HTTPS: wraps each new connection in TLS (no ALPN, so HTTP/1.1). */
+    private final SSLSocketFactory tls;
     private final byte[] buffer = new byte[256 * 1024];
     private Socket socket;
     private InputStream in;
@@ -40,8 +44,13 @@ final class BenchHttp implements Closeable {
     private int connects;
 
     BenchHttp(String host, int port) {
+        this(host, port, null);
+    }
+
+    BenchHttp(String host, int port, SSLSocketFactory tls) {
         this.host = host;
         this.port = port;
+        this.tls = tls;
     }
 
     /** What to do with a response body. */
@@ -195,6 +204,11 @@ final class BenchHttp implements Closeable {
         s.setTcpNoDelay(true);
         s.connect(new InetSocketAddress(host, port), 5000);
         s.setSoTimeout(READ_TIMEOUT_MS);
+        if (tls != null) {
+            SSLSocket secure = (SSLSocket) tls.createSocket(s, host, port, true);
+            secure.startHandshake();
+            s = secure;
+        }
         socket = s;
         in = new BufferedInputStream(s.getInputStream(), 64 * 1024);
         out = new BufferedOutputStream(s.getOutputStream(), 64 * 1024);
@@ -283,7 +297,7 @@ final class BenchHttp implements Closeable {
     /** Reads {@code size} bytes (or to end of stream when {@code size} is Long.MAX_VALUE). */
     private long readBody(long size, MessageDigest md, ByteArrayOutputStream collected) throws IOException {
         if (md != null && size != Long.MAX_VALUE && size >= PARALLEL_HASH_FROM) {
-            return readAndHashInParallel(size, md, collected);
+            return readAndHashInParallel(in, size, md, collected);
         }
         long done = 0;
         while (done < size) {
@@ -310,7 +324,8 @@ final class BenchHttp implements Closeable {
      * verifies while it streams would, so that hashing on the reading thread does not cap a
      * single download. Every byte is still hashed, in order.
      */
-    private long readAndHashInParallel(long size, MessageDigest md, ByteArrayOutputStream collected) throws IOException {
+    static long readAndHashInParallel(InputStream in, long size, MessageDigest md, ByteArrayOutputStream collected)
+            throws IOException {
         int slots = 8;
         java.util.concurrent.BlockingQueue<byte[]> free = new java.util.concurrent.ArrayBlockingQueue<>(slots);
         java.util.concurrent.BlockingQueue<Object[]> filled = new java.util.concurrent.ArrayBlockingQueue<>(slots + 1);

@@ -53,12 +53,12 @@ public final class RegistryBenchmark {
               --our-jvm-opts "..." extra JVM options for our server in workloads 1-6 and 8 []
               --log-level LEVEL    log.level of both servers [warn]
 
-              --workloads LIST     which workloads, e.g. 1,2,3 or 4-6 [1-8]
+              --workloads LIST     which workloads, e.g. 1,2,3 or 4-6 [1-9]
               --quick              smaller run: --blob-mib 64 --reps 2 --duration 5s --warmup 2s
                                    --memory-mib 512 --startups 3
-              --blob-mib N         blob size of workloads 1-3 [256]
+              --blob-mib N         blob size of workloads 1-3 and 9 [256]
               --chunk-mib N        PATCH size of workload 2 [8]
-              --reps N             repetitions of workloads 1-3 (median reported) [3]
+              --reps N             repetitions of workloads 1-3 and 9 (median reported) [3]
               --parallel N         parallel GETs of workload 3 [4]
               --duration D         length of each request-rate measurement, e.g. 10s [10s]
               --warmup D           warm-up before each request-rate measurement [5s]
@@ -84,7 +84,7 @@ public final class RegistryBenchmark {
         String reference = "docker-registry";
         List<String> ourJvmOpts = List.of();
         String logLevel = "warn";
-        Set<Integer> workloads = new TreeSet<>(List.of(1, 2, 3, 4, 5, 6, 7, 8));
+        Set<Integer> workloads = new TreeSet<>(List.of(1, 2, 3, 4, 5, 6, 7, 8, 9));
         long blobMiB = 256;
         long chunkMiB = 8;
         int reps = 3;
@@ -349,6 +349,13 @@ public final class RegistryBenchmark {
                 }
             }
             mainServers.clear();
+            if (o.workloads.contains(9)) {
+                if (sideBySide) {
+                    tlsWorkload(o, report, launch, workdir, prefix, salt, progress);
+                } else {
+                    report.note("9 (TLS) needs to start both servers with one certificate: side-by-side mode only");
+                }
+            }
             if (o.workloads.contains(7)) {
                 memoryWorkload(o, report, launch, workdir, targets, prefix, salt, progress, sideBySide);
             }
@@ -415,6 +422,63 @@ public final class RegistryBenchmark {
                 w.mark();
                 w.memory(t, rss, push, pull);
             } finally {
+                server.close();
+                if (!o.keep) {
+                    server.deleteStorage();
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ workload 9
+
+    private static void tlsWorkload(Options o, Report report, ServerProcess.Launch launch, Path workdir, String prefix, long salt,
+                                    Progress progress) throws IOException {
+        TlsWorkloads.Rows rows = TlsWorkloads.rows(report, o.blobMiB);
+        String curlProblem = TlsWorkloads.curlProblem();
+        ServerProcess.Tls tls = null;
+        String setupProblem = curlProblem;
+        if (setupProblem == null) {
+            try {
+                tls = TlsWorkloads.certificate(workdir.resolve("tls"));
+            } catch (Exception e) {
+                setupProblem = Workloads.message(e);
+            }
+        }
+        List<ServerProcess> servers = new ArrayList<>();
+        List<Target> tlsTargets = new ArrayList<>();
+        try {
+            if (setupProblem == null) {
+                for (Kind kind : Kind.values()) {
+                    try {
+                        ServerProcess server = ServerProcess.start(kind, workdir.resolve(kind.label + "-tls"), launch, List.of(), tls);
+                        servers.add(server);
+                        tlsTargets.add(Target.of(server));
+                        progress.say(String.format(Locale.ROOT, "%s: HTTPS on port %d, pid %d, log %s", kind.label, server.port,
+                                server.pid(), server.log));
+                    } catch (Exception e) {
+                        setupProblem = kind.label + " server with TLS did not start: " + e.getMessage();
+                        break;
+                    }
+                }
+            }
+            if (setupProblem != null) {
+                for (Metric m : rows.all()) {
+                    for (Kind kind : Kind.values()) {
+                        m.fail(kind.label, setupProblem);
+                    }
+                }
+                return;
+            }
+            report.note("9: client " + TlsWorkloads.curlVersion() + "; both servers use " + tls.certificate()
+                    + " (ECDSA P-256, self-signed); the cipher suite is what curl and each server agree on");
+            new TlsWorkloads(o, report, tlsTargets, tls, workdir.resolve("wrk"), prefix, salt, progress).run(rows);
+        } finally {
+            for (ServerProcess server : servers) {
+                if (!server.alive()) {
+                    report.problem(server.kind.label + " TLS server exited (code " + server.process.exitValue()
+                            + ") during the run; log " + server.log + ":\n" + ServerProcess.tail(server.log, 20));
+                }
                 server.close();
                 if (!o.keep) {
                     server.deleteStorage();

@@ -12,6 +12,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
  * One registry server process the benchmark started: ours ({@code java -jar registry-server.jar
@@ -35,6 +36,14 @@ final class ServerProcess implements AutoCloseable {
     record Launch(Path java, Path jar, String referenceBinary, String logLevel, List<String> ourJvmOptions) {
     }
 
+    /**
+     * HTTPS for a server: the PEM certificate and key given to it as {@code http.tls.certificate}
+     * and {@code http.tls.key} (the same files for both registries), and client sockets that
+     * trust that certificate.
+     */
+    record Tls(Path certificate, Path key, SSLSocketFactory clientSockets) {
+    }
+
     private static long clockTicks = -1;
 
     final Kind kind;
@@ -43,16 +52,19 @@ final class ServerProcess implements AutoCloseable {
     final Path dir;
     final Path storage;
     final Path log;
+    /** Non-null when the server speaks HTTPS. */
+    final Tls tls;
     /** From just before the process was started to the first 200 on {@code GET /v2/}. */
     final long startupNanos;
 
-    private ServerProcess(Kind kind, Process process, int port, Path dir, Path storage, Path log, long startupNanos) {
+    private ServerProcess(Kind kind, Process process, int port, Path dir, Path storage, Path log, Tls tls, long startupNanos) {
         this.kind = kind;
         this.process = process;
         this.port = port;
         this.dir = dir;
         this.storage = storage;
         this.log = log;
+        this.tls = tls;
         this.startupNanos = startupNanos;
     }
 
@@ -61,6 +73,11 @@ final class ServerProcess implements AutoCloseable {
      * {@code GET /v2/} answered 200, polling every 2 ms.
      */
     static ServerProcess start(Kind kind, Path dir, Launch launch, List<String> extraJvmOptions) throws Exception {
+        return start(kind, dir, launch, extraJvmOptions, null);
+    }
+
+    /** {@link #start(Kind, Path, Launch, List)}, serving HTTPS when {@code tls} is not null. */
+    static ServerProcess start(Kind kind, Path dir, Launch launch, List<String> extraJvmOptions, Tls tls) throws Exception {
         Files.createDirectories(dir);
         Path storage = dir.resolve("storage");
         Files.createDirectories(storage);
@@ -74,12 +91,16 @@ final class ServerProcess implements AutoCloseable {
                     disabled: true
                 http:
                   addr: 127.0.0.1:%d
-                storage:
+                %sstorage:
                   filesystem:
                     rootdirectory: %s
                   delete:
                     enabled: true
-                """.formatted(launch.logLevel(), port, storage));
+                """.formatted(launch.logLevel(), port, tls == null ? "" : """
+                  tls:
+                    certificate: %s
+                    key: %s
+                """.formatted(tls.certificate(), tls.key()), storage));
         Path log = dir.resolve("server.log");
         List<String> command = new ArrayList<>();
         if (kind == Kind.OURS) {
@@ -101,11 +122,11 @@ final class ServerProcess implements AutoCloseable {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         long t0 = System.nanoTime();
         Process process = builder.start();
-        long ready = awaitReady(process, port, log, t0);
-        return new ServerProcess(kind, process, port, dir, storage, log, ready - t0);
+        long ready = awaitReady(process, port, log, t0, tls);
+        return new ServerProcess(kind, process, port, dir, storage, log, tls, ready - t0);
     }
 
-    private static long awaitReady(Process process, int port, Path log, long t0) throws Exception {
+    private static long awaitReady(Process process, int port, Path log, long t0, Tls tls) throws Exception {
         long deadline = t0 + TimeUnit.SECONDS.toNanos(60);
         String last = "no answer";
         while (System.nanoTime() < deadline) {
@@ -113,7 +134,7 @@ final class ServerProcess implements AutoCloseable {
                 throw new IllegalStateException("server exited with " + process.exitValue() + " before answering /v2/; log:\n"
                         + tail(log, 30));
             }
-            try (BenchHttp http = new BenchHttp("127.0.0.1", port)) {
+            try (BenchHttp http = new BenchHttp("127.0.0.1", port, tls == null ? null : tls.clientSockets())) {
                 BenchHttp.Response r = http.exchange("GET", "/v2/", null, BenchHttp.Sink.DISCARD);
                 if (r.status() == 200) {
                     return System.nanoTime();

@@ -72,11 +72,15 @@ final class Workloads {
         }
 
         String baseUrl() {
-            return "http://" + host + ":" + port;
+            return (tls() == null ? "http://" : "https://") + host + ":" + port;
         }
 
         BenchHttp client() {
-            return new BenchHttp(host, port);
+            return new BenchHttp(host, port, tls() == null ? null : tls().clientSockets());
+        }
+
+        ServerProcess.Tls tls() {
+            return server == null ? null : server.tls;
         }
     }
 
@@ -167,7 +171,7 @@ final class Workloads {
      * neither registry's push is slowed by the kernel writing back what the other one (or the
      * previous repetition) left in memory. The reference never syncs; ours does before it answers.
      */
-    private static void settleDisk() {
+    static void settleDisk() {
         try {
             Process sync = new ProcessBuilder("sync").redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();

@@ -1,10 +1,12 @@
 package dev.registry.server.tls;
 
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http2.Http2SecurityUtil;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslProvider;
 import io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import org.slf4j.Logger;
@@ -33,17 +35,27 @@ import java.util.function.LongSupplier;
  * distinct file state; the next change is tried again.
  *
  * <p>The context speaks TLS 1.3 and 1.2 (or 1.3 only), Netty's HTTP/2 cipher list (AEAD with
- * forward secrecy only), and advertises {@code h2} and {@code http/1.1} through ALPN.
+ * forward secrecy only), and advertises {@code h2} and {@code http/1.1} through ALPN. It is built
+ * with the {@link TlsEngine} given (BoringSSL or the JDK's).
  */
 public final class ReloadingSslContext {
     /** How often {@link #current()} looks at the files by default. */
     public static final Duration DEFAULT_CHECK_INTERVAL = Duration.ofSeconds(5);
+
+    /**
+     * Plaintext bytes handed to the TLS engine per wrap (Netty's default is one record, 16 KiB).
+     * BoringSSL turns 64 KiB into four full records in one call, so a blob costs a quarter of the
+     * calls, output buffers and, for HTTP/2, copies that merge frame headers with their data; the
+     * JDK engine still writes one record per call. Records stay at TLS's 16 KiB maximum.
+     */
+    static final int WRAP_DATA_SIZE = 64 * 1024;
 
     private static final Logger log = LoggerFactory.getLogger(ReloadingSslContext.class);
 
     private final Path certificateFile;
     private final Path keyFile;
     private final List<String> protocols;
+    private final TlsEngine engine;
     private final long checkIntervalNanos;
     private final LongSupplier nanoTime;
     private final Object reloadLock = new Object();
@@ -60,11 +72,12 @@ public final class ReloadingSslContext {
     private record FileState(Object certificate, Object key) {
     }
 
-    private ReloadingSslContext(Path certificateFile, Path keyFile, List<String> protocols, Duration checkInterval,
-                                LongSupplier nanoTime) {
+    private ReloadingSslContext(Path certificateFile, Path keyFile, List<String> protocols, TlsEngine engine,
+                                Duration checkInterval, LongSupplier nanoTime) {
         this.certificateFile = certificateFile;
         this.keyFile = keyFile;
         this.protocols = protocols;
+        this.engine = engine;
         this.checkIntervalNanos = checkInterval.toNanos();
         this.nanoTime = nanoTime;
     }
@@ -73,17 +86,18 @@ public final class ReloadingSslContext {
      * Loads the certificate chain and key and builds the first context.
      *
      * @param minimumVersion {@code tls1.2} or {@code tls1.3} ({@code null} means {@code tls1.2})
+     * @param engine the TLS implementation to build contexts with
      * @throws TlsFileException when the files cannot be used
      * @throws IllegalArgumentException for an unknown {@code minimumVersion}
      */
-    public static ReloadingSslContext open(Path certificateFile, Path keyFile, String minimumVersion) {
-        return open(certificateFile, keyFile, minimumVersion, DEFAULT_CHECK_INTERVAL, System::nanoTime);
+    public static ReloadingSslContext open(Path certificateFile, Path keyFile, String minimumVersion, TlsEngine engine) {
+        return open(certificateFile, keyFile, minimumVersion, engine, DEFAULT_CHECK_INTERVAL, System::nanoTime);
     }
 
-    static ReloadingSslContext open(Path certificateFile, Path keyFile, String minimumVersion, Duration checkInterval,
-                                    LongSupplier nanoTime) {
-        ReloadingSslContext context = new ReloadingSslContext(certificateFile, keyFile, protocols(minimumVersion), checkInterval,
-                nanoTime);
+    static ReloadingSslContext open(Path certificateFile, Path keyFile, String minimumVersion, TlsEngine engine,
+                                    Duration checkInterval, LongSupplier nanoTime) {
+        ReloadingSslContext context = new ReloadingSslContext(certificateFile, keyFile, protocols(minimumVersion), engine,
+                checkInterval, nanoTime);
         FileState state = context.fileState();
         context.loaded = context.load(state);
         context.nextCheck = nanoTime.getAsLong() + context.checkIntervalNanos;
@@ -122,6 +136,16 @@ public final class ReloadingSslContext {
         return loaded.context();
     }
 
+    /**
+     * A TLS handler for a new connection, from {@link #current()}, that encrypts up to
+     * {@link #WRAP_DATA_SIZE} bytes per call into the engine.
+     */
+    public SslHandler newHandler(ByteBufAllocator alloc) {
+        SslHandler handler = current().newHandler(alloc);
+        handler.setWrapDataSize(WRAP_DATA_SIZE);
+        return handler;
+    }
+
     /** The leaf certificate currently served, for logging. */
     public X509Certificate certificate() {
         return loaded.certificate();
@@ -147,7 +171,7 @@ public final class ReloadingSslContext {
 
     private Loaded load(FileState state) {
         CertifiedKey credentials = PemFiles.readCertifiedKey(certificateFile, keyFile);
-        return new Loaded(newSslContext(credentials, protocols, certificateFile), credentials.leaf(), state);
+        return new Loaded(newSslContext(credentials, protocols, engine, certificateFile), credentials.leaf(), state);
     }
 
     private FileState fileState() {
@@ -163,24 +187,45 @@ public final class ReloadingSslContext {
         }
     }
 
-    /** A server context from already validated credentials (JDK provider: OpenSSL is not bundled). */
-    static SslContext newSslContext(CertifiedKey credentials, List<String> protocols, Path certificateFile) {
+    /** The engine this context builds with. */
+    public TlsEngine engine() {
+        return engine;
+    }
+
+    /**
+     * A server context from already validated credentials. Should BoringSSL refuse credentials the
+     * JDK accepts, the JDK engine serves them rather than the server refusing to start.
+     */
+    static SslContext newSslContext(CertifiedKey credentials, List<String> protocols, TlsEngine engine, Path certificateFile) {
+        if (engine.isOpenSsl()) {
+            try {
+                return newSslContext(credentials, protocols, engine.provider());
+            } catch (SSLException | IllegalArgumentException e) {
+                log.warn("BoringSSL cannot use TLS certificate {} and its key ({}); serving it with the JDK engine instead",
+                        certificateFile, e.getMessage());
+            }
+        }
         try {
-            return SslContextBuilder.forServer(credentials.key(), credentials.chain())
-                    .sslProvider(SslProvider.JDK)
-                    .protocols(protocols)
-                    .ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
-                    .applicationProtocolConfig(new ApplicationProtocolConfig(
-                            ApplicationProtocolConfig.Protocol.ALPN,
-                            // Without ALPN support in the JDK we would rather not advertise than fail handshakes.
-                            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                            // A client picking something we did not offer gets HTTP/1.1, the fallback below.
-                            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                            ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1))
-                    .build();
+            return newSslContext(credentials, protocols, SslProvider.JDK);
         } catch (SSLException | IllegalArgumentException e) {
             throw new TlsFileException(certificateFile, "TLS certificate " + certificateFile + " and its key cannot be used ("
                     + e.getMessage() + ").", e);
         }
+    }
+
+    private static SslContext newSslContext(CertifiedKey credentials, List<String> protocols, SslProvider provider)
+            throws SSLException {
+        return SslContextBuilder.forServer(credentials.key(), credentials.chain())
+                .sslProvider(provider)
+                .protocols(protocols)
+                .ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
+                .applicationProtocolConfig(new ApplicationProtocolConfig(
+                        ApplicationProtocolConfig.Protocol.ALPN,
+                        // Without ALPN support in the JDK we would rather not advertise than fail handshakes.
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        // A client picking something we did not offer gets HTTP/1.1, the fallback below.
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                        ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1))
+                .build();
     }
 }

@@ -61,7 +61,7 @@ final class TestTlsServer implements AutoCloseable {
 
     TestTlsServer(ReloadingSslContext tls) throws InterruptedException {
         this((channel, http1, http2Stream) -> channel.pipeline()
-                .addLast("tls", tls.current().newHandler(channel.alloc()))
+                .addLast("tls", tls.newHandler(channel.alloc()))
                 .addLast("alpn", new HttpProtocolNegotiationHandler(http1, http2Stream)));
     }
 

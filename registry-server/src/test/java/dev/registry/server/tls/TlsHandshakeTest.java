@@ -38,7 +38,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** Real handshakes against a Netty server wired with {@link ReloadingSslContext} and {@link HttpProtocolNegotiationHandler}. */
+/**
+ * Real handshakes against a Netty server wired with {@link ReloadingSslContext} and {@link HttpProtocolNegotiationHandler},
+ * with BoringSSL, the engine the server uses where its native library loads; {@link JdkEngineTlsHandshakeTest} runs the
+ * same tests with the JDK engine, the fallback.
+ */
 class TlsHandshakeTest {
     private static final List<String> HOSTS = List.of("localhost", "127.0.0.1", "::1");
 
@@ -50,11 +54,19 @@ class TlsHandshakeTest {
     private TestTlsServer server;
     private SSLContext trusting;
 
+    /** The engine under test: BoringSSL, which must load on linux-x86_64 (its native library is bundled for it). */
+    TlsEngine engine() {
+        TlsTestSupport.assumeOpenSslBundledOrAvailable();
+        TlsEngine engine = TlsEngine.fromSystem();
+        assertTrue(engine.isOpenSsl(), engine.description());
+        return engine;
+    }
+
     @BeforeEach
     void start() throws Exception {
         files = SelfSignedCertificates.ensure(HOSTS, temp.resolve("certs"));
         // Check on every connection so rotation tests need not wait.
-        tls = ReloadingSslContext.open(files.certificate(), files.key(), "tls1.2", Duration.ZERO, System::nanoTime);
+        tls = ReloadingSslContext.open(files.certificate(), files.key(), "tls1.2", engine(), Duration.ZERO, System::nanoTime);
         server = new TestTlsServer(tls);
         trusting = TlsTestSupport.trusting(files.caCertificate());
     }
@@ -251,7 +263,7 @@ class TlsHandshakeTest {
     @Test
     void minimumTls13RefusesTls12() throws Exception {
         server.close();
-        tls = ReloadingSslContext.open(files.certificate(), files.key(), "tls1.3", Duration.ZERO, System::nanoTime);
+        tls = ReloadingSslContext.open(files.certificate(), files.key(), "tls1.3", engine(), Duration.ZERO, System::nanoTime);
         server = new TestTlsServer(tls);
         assertThrows(IOException.class, () -> handshake(trusting, "TLSv1.2").close());
         try (SSLSocket socket = handshake(trusting, "TLSv1.3")) {

@@ -1,5 +1,6 @@
 package dev.registry.server.tls;
 
+import io.netty.handler.ssl.OpenSsl;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 
 import javax.net.ssl.SSLContext;
@@ -11,10 +12,23 @@ import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.util.List;
+import java.util.Locale;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Shared helpers for the TLS tests. */
 final class TlsTestSupport {
     private TlsTestSupport() {
+    }
+
+    /**
+     * Skips a test on platforms whose BoringSSL library the server does not bundle; on
+     * linux-x86_64, where it is bundled, it must load, so the test runs (and fails if it does not).
+     */
+    static void assumeOpenSslBundledOrAvailable() {
+        boolean bundled = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")
+                && List.of("amd64", "x86_64").contains(System.getProperty("os.arch", ""));
+        assumeTrue(bundled || OpenSsl.isAvailable(), "BoringSSL is not bundled for this platform");
     }
 
     /** A client SSLContext trusting exactly the given CA certificates. */
