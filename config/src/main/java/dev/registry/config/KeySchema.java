@@ -74,7 +74,7 @@ final class KeySchema {
                     rejected("s3"),
                     rejected("gcs"),
                     rejected("azure"),
-                    rejected("inmemory"),
+                    section("inmemory"),
                     rejected("swift"),
                     rejected("oss"),
                     section("delete", value("enabled")),
