@@ -219,7 +219,7 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
                         where + " answered HTTP " + e.statusCode(), e);
             }
         } catch (SdkClientException e) {
-            String message = String.valueOf(e.getMessage());
+            String message = brief(e.getMessage());
             if (message.contains("credentials")) {
                 throw new S3BucketCheckException(S3BucketCheckException.Problem.NO_CREDENTIALS,
                         "no AWS credentials were found (" + message + ")", e);
@@ -233,8 +233,17 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
             s3.deleteObject(d -> d.bucket(bucket).key(probe));
         } catch (SdkException e) {
             throw new S3BucketCheckException(S3BucketCheckException.Problem.NOT_WRITABLE,
-                    where + " refused a test write of '" + probe + "' (" + e.getMessage() + ")", e);
+                    where + " refused a test write of '" + probe + "' (" + brief(e.getMessage()) + ")", e);
         }
+    }
+
+    /** An SDK message fit for the middle of a one-line sentence. */
+    private static String brief(String message) {
+        String text = String.valueOf(message).replaceAll("\\s+", " ").trim();
+        while (text.endsWith(".")) {
+            text = text.substring(0, text.length() - 1);
+        }
+        return text;
     }
 
     // ------------------------------------------------------------------ content
