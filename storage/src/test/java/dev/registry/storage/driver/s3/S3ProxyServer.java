@@ -25,7 +25,8 @@ import java.util.stream.Stream;
  *
  * <p>The jar is found through the {@code s3proxy.jar} system property, which the storage and
  * end-to-end modules' builds set after copying it into {@code target/s3proxy/}. Used by the
- * storage tests, and by the end-to-end tests and the benchmark through the storage test-jar.
+ * storage tests, and by the end-to-end tests through the storage test-jar; the benchmark's
+ * {@code run.sh} compiles it (with {@link S3Options}, which needs only the JDK) beside its own classes.
  */
 public final class S3ProxyServer implements AutoCloseable {
     public static final String ACCESS_KEY = "registry-test-key";
@@ -146,6 +147,22 @@ public final class S3ProxyServer implements AutoCloseable {
         return name;
     }
 
+    /** Removes a bucket and everything in it. */
+    public void deleteBucket(String bucket) {
+        deleteTree(baseDirectory.resolve(bucket));
+    }
+
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // a temporary directory; the OS cleans up eventually
+        }
+    }
+
     /** The driver options for {@code bucket} on this server, with registry:2's other defaults. */
     public S3Options options(String bucket) {
         return S3Options.of(bucket, REGION, endpoint()).withCredentials(ACCESS_KEY, SECRET_KEY);
@@ -171,10 +188,6 @@ public final class S3ProxyServer implements AutoCloseable {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
         }
-        try (Stream<Path> walk = Files.walk(baseDirectory)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // a temporary directory; the OS cleans up eventually
-        }
+        deleteTree(baseDirectory);
     }
 }
