@@ -2,7 +2,6 @@ package dev.registry.storage;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import dev.registry.storage.driver.FileInfo;
 import dev.registry.storage.driver.PathNotFoundException;
 import dev.registry.storage.driver.StorageDriver;
 import dev.registry.storage.driver.StorageWriter;
@@ -418,18 +417,13 @@ public final class UploadService {
     }
 
     /**
-     * Bytes the upload holds. A filesystem shows them to {@code stat}; an object store holds them
-     * as an unfinished write that only a resumed writer counts.
+     * Bytes the upload holds, as a resumed writer counts them: {@code stat} cannot be trusted for
+     * an unfinished write (an object store shows none of it, or an older committed object that the
+     * write continues).
      */
     private long storedSize(String name, String uuid) throws IOException {
-        String data = PathLayout.uploadData(name, uuid);
-        try {
-            FileInfo info = driver.stat(data);
-            return info.size();
-        } catch (PathNotFoundException notVisible) {
-            try (StorageWriter writer = driver.writer(data, true)) {
-                return writer.size();
-            }
+        try (StorageWriter writer = driver.writer(PathLayout.uploadData(name, uuid), true)) {
+            return writer.size();
         }
     }
 

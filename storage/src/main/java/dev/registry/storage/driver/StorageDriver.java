@@ -73,7 +73,8 @@ public interface StorageDriver {
      * <p>Before {@link StorageWriter#commit()}, nothing written is guaranteed durable, and only
      * {@link StorageWriter#size()} of a resumed writer is guaranteed to count it:
      * {@link #getContent}, {@link #reader}, {@link #stat} and {@link #list} may or may not see an
-     * uncommitted write (an object store holds it as an unfinished multipart upload). After the
+     * uncommitted write (an object store holds it as an unfinished multipart upload), and may show
+     * an older committed object at {@code path} instead. After the
      * commit, the object is at {@code path}, replacing any object that was there.
      */
     StorageWriter writer(String path, boolean append) throws IOException;
