@@ -13,6 +13,7 @@ import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -99,7 +100,11 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
                 .credentialsProvider(credentials)
                 .httpClient(httpClient(options))
                 .forcePathStyle(options.forcePathStyle())
-                .dualstackEnabled(options.useDualStack());
+                .dualstackEnabled(options.useDualStack())
+                // Blob bytes are checked by their digest (clients verify every blob they pull), so
+                // a second whole-object CRC of every GET would only cost CPU on the pull path.
+                // Uploads keep the SDK's default checksums, which S3 verifies on receipt.
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
         endpoint.ifPresent(client::endpointOverride);
         if (options.logRequests()) {
             client.overrideConfiguration(c -> c.addExecutionInterceptor(new S3RequestLog()));

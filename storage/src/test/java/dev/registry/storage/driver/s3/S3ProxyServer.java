@@ -66,6 +66,18 @@ public final class S3ProxyServer implements AutoCloseable {
      * @param maxHeap the s3proxy JVM's {@code -Xmx}
      */
     public static S3ProxyServer start(Path baseDirectory, String maxHeap) throws IOException, InterruptedException {
+        return start(baseDirectory, maxHeap, "filesystem");
+    }
+
+    /**
+     * Starts s3proxy on the jclouds blob store {@code provider}: {@code filesystem} (buckets are
+     * directories of {@code baseDirectory}; {@link #createBucket} makes one) or {@code transient}
+     * (in s3proxy's heap; create buckets with an S3 client). The filesystem store rewrites an
+     * object's file in place, so a reader racing an overwrite can see a mix of old and new bytes;
+     * the transient store replaces objects atomically, as S3 does.
+     */
+    public static S3ProxyServer start(Path baseDirectory, String maxHeap, String provider)
+            throws IOException, InterruptedException {
         Files.createDirectories(baseDirectory);
         int port = freePort();
         Path properties = Files.createTempFile("s3proxy-", ".properties");
@@ -74,7 +86,7 @@ public final class S3ProxyServer implements AutoCloseable {
                 "s3proxy.authorization=aws-v2-or-v4",
                 "s3proxy.identity=" + ACCESS_KEY,
                 "s3proxy.credential=" + SECRET_KEY,
-                "jclouds.provider=filesystem",
+                "jclouds.provider=" + provider,
                 "jclouds.filesystem.basedir=" + baseDirectory.toAbsolutePath(),
                 "jclouds.identity=unused",
                 "jclouds.credential=unused",
