@@ -6,6 +6,10 @@
 #   src/test/bench/run.sh --quick          the same with smaller sizes and shorter runs (~2 min)
 #   src/test/bench/run.sh --against http://127.0.0.1:5000 [--pid PID]
 #                                          drives a registry that is already running
+#   src/test/bench/run.sh --s3 --workloads 1,2,3,7 --memory-mib 1024
+#                                          both servers on S3 (one s3proxy 3.3.0, a fresh bucket
+#                                          each, redirects off); the jar is target/s3proxy/s3proxy.jar
+#                                          of src/test (fetched with ./mvnw if missing)
 #   src/test/bench/run.sh --help           all options
 #
 # Needs a JDK >= 21 (JAVA_HOME, else javac on PATH, else the newest under /usr/lib/jvm), wrk, and
@@ -42,10 +46,12 @@ java_bin="$jdk/bin/java"
 
 against=0
 jar_given=0
+s3=0
 for arg in "$@"; do
   case "$arg" in
     --against|--against=*) against=1 ;;
     --jar|--jar=*) jar_given=1 ;;
+    --s3) s3=1 ;;
     -h|--help) ;;
   esac
 done
@@ -68,9 +74,24 @@ if [[ $against -eq 0 && $jar_given -eq 0 ]]; then
   fi
 fi
 
+s3_args=()
+if [[ $s3 -eq 1 ]]; then
+  s3proxy_jar="$root/src/test/target/s3proxy/s3proxy.jar"
+  if [[ ! -f "$s3proxy_jar" ]]; then
+    echo "run.sh: $s3proxy_jar is missing, fetching it" >&2
+    (cd "$root" && JAVA_HOME="$jdk" ./mvnw -B -q ${MVN_ARGS:-} -N dependency:copy \
+      -Dartifact=org.gaul:s3proxy:3.3.0:jar:jar-with-dependencies -DoutputDirectory="$root/src/test/target/s3proxy" \
+      && mv "$root/src/test/target/s3proxy/s3proxy-3.3.0-jar-with-dependencies.jar" "$s3proxy_jar")
+  fi
+  s3_args=(--s3proxy-jar "$s3proxy_jar")
+fi
+
 classes="$root/src/test/target/bench-classes"
 rm -rf "$classes"
 mkdir -p "$classes"
-"$javac_bin" --release 21 -nowarn -d "$classes" "$root"/src/test/java/dev/registry/bench/*.java
+# the s3proxy launcher and the S3 options it names need only the JDK, like the bench itself
+"$javac_bin" --release 21 -nowarn -d "$classes" "$root"/src/test/java/dev/registry/bench/*.java \
+  "$root"/storage/src/test/java/dev/registry/storage/driver/s3/S3ProxyServer.java \
+  "$root"/storage/src/main/java/dev/registry/storage/driver/s3/S3Options.java
 
-exec "$java_bin" -Xmx1g -cp "$classes" dev.registry.bench.RegistryBenchmark --java "$java_bin" "${jar_args[@]}" "$@"
+exec "$java_bin" -Xmx1g -cp "$classes" dev.registry.bench.RegistryBenchmark --java "$java_bin" "${jar_args[@]}" "${s3_args[@]}" "$@"

@@ -7,6 +7,8 @@ import dev.registry.bench.ServerProcess.Kind;
 import dev.registry.bench.Workloads.Target;
 
 import java.io.IOException;
+import dev.registry.storage.driver.s3.S3ProxyServer;
+
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -70,6 +72,9 @@ public final class RegistryBenchmark {
               --memory-gets N      parallel GETs of workload 7 [8]
               --memory-xmx SIZE    -Xmx of our server in workload 7 [128m]
               --startups N         start-ups measured per registry in workload 8 [5]
+              --s3                 both servers store on S3: one s3proxy (jar from --s3proxy-jar or the
+                                   s3proxy.jar system property), a fresh bucket each, redirects off
+              --s3proxy-jar PATH   the s3proxy jar-with-dependencies for --s3
               --workdir DIR        where both servers keep their storage (and logs): the disk
                                    measured, e.g. a tmpfs or RAM-backed ext4 [a new temporary directory]
               --keep               keep the storage directories afterwards (logs are always kept)
@@ -100,6 +105,8 @@ public final class RegistryBenchmark {
         String memoryXmx = "128m";
         int startups = 5;
         Path workdir;
+        boolean s3;
+        String s3proxyJar;
         boolean keep;
 
         static Options parse(String[] args) {
@@ -123,6 +130,7 @@ public final class RegistryBenchmark {
                         o.startups = 3;
                     }
                     case "--keep" -> o.keep = true;
+                    case "--s3" -> o.s3 = true;
                     default -> {
                         if (value == null) {
                             if (i + 1 >= args.length) {
@@ -170,6 +178,7 @@ public final class RegistryBenchmark {
                     case "--memory-xmx" -> memoryXmx = value;
                     case "--startups" -> startups = Integer.parseInt(value);
                     case "--workdir" -> workdir = Path.of(value);
+                    case "--s3proxy-jar" -> s3proxyJar = value;
                     default -> throw new UsageException("unknown option " + name);
                 }
             } catch (NumberFormatException e) {
@@ -277,7 +286,17 @@ public final class RegistryBenchmark {
         List<ServerProcess> mainServers = new ArrayList<>();
         List<Target> targets = new ArrayList<>();
         ServerProcess.Launch launch = null;
+        S3ProxyServer s3 = null;
         try {
+            if (o.s3 && sideBySide) {
+                if (o.s3proxyJar != null) {
+                    System.setProperty("s3proxy.jar", o.s3proxyJar);
+                }
+                s3 = S3ProxyServer.start(workdir.resolve("s3proxy"), "1g");
+                progress.say("s3proxy on " + s3.endpoint() + ", pid " + s3.pid() + ", buckets under " + workdir.resolve("s3proxy"));
+                report.note("storage: s3 on s3proxy " + s3.endpoint() + " (filesystem blob store in " + workdir.resolve("s3proxy")
+                        + "), a fresh bucket per server, storage.redirect.disable on both; its CPU is not in the servers' figures");
+            }
             if (sideBySide) {
                 Path jar = o.jar.toAbsolutePath().normalize();
                 if (!Files.isRegularFile(jar)) {
@@ -287,7 +306,7 @@ public final class RegistryBenchmark {
                 Path copy = workdir.resolve("registry-server.jar");
                 Files.copy(jar, copy, StandardCopyOption.REPLACE_EXISTING);
                 progress.say("our server: " + jar + " (copied to " + copy + ")");
-                launch = new ServerProcess.Launch(o.java, copy, o.reference, o.logLevel, o.ourJvmOpts);
+                launch = new ServerProcess.Launch(o.java, copy, o.reference, o.logLevel, o.ourJvmOpts, s3);
                 if (o.workloads.stream().anyMatch(w -> w <= 6)) {
                     for (Kind kind : Kind.values()) {
                         ServerProcess server = ServerProcess.start(kind, workdir.resolve(kind.label), launch, List.of());
@@ -369,6 +388,9 @@ public final class RegistryBenchmark {
         } finally {
             for (ServerProcess server : mainServers) {
                 server.close();
+            }
+            if (s3 != null) {
+                s3.close();
             }
         }
         for (Path log : serverLogs(workdir)) {

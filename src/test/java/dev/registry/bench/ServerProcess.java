@@ -1,5 +1,7 @@
 package dev.registry.bench;
 
+import dev.registry.storage.driver.s3.S3ProxyServer;
+
 import java.io.File;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -33,7 +35,12 @@ final class ServerProcess implements AutoCloseable {
     }
 
     /** How to start servers. */
-    record Launch(Path java, Path jar, String referenceBinary, String logLevel, List<String> ourJvmOptions) {
+    record Launch(Path java, Path jar, String referenceBinary, String logLevel, List<String> ourJvmOptions,
+                  S3ProxyServer s3) {
+        /** Filesystem storage for both servers. */
+        Launch(Path java, Path jar, String referenceBinary, String logLevel, List<String> ourJvmOptions) {
+            this(java, jar, referenceBinary, logLevel, ourJvmOptions, null);
+        }
     }
 
     /**
@@ -57,7 +64,14 @@ final class ServerProcess implements AutoCloseable {
     /** From just before the process was started to the first 200 on {@code GET /v2/}. */
     final long startupNanos;
 
-    private ServerProcess(Kind kind, Process process, int port, Path dir, Path storage, Path log, Tls tls, long startupNanos) {
+    /** With S3 storage: the server's own bucket on the shared s3proxy; otherwise {@code null}. */
+    final String bucket;
+    private final S3ProxyServer s3;
+
+    private ServerProcess(Kind kind, Process process, int port, Path dir, Path storage, Path log, Tls tls, long startupNanos,
+                          S3ProxyServer s3, String bucket) {
+        this.s3 = s3;
+        this.bucket = bucket;
         this.kind = kind;
         this.process = process;
         this.port = port;
@@ -83,6 +97,25 @@ final class ServerProcess implements AutoCloseable {
         Files.createDirectories(storage);
         int port = freePort();
         Path config = dir.resolve("config.yml");
+        S3ProxyServer s3 = launch.s3();
+        String bucket = s3 == null ? null : s3.createBucket("bench-" + kind.label);
+        // On S3 (a fresh bucket each, same s3proxy), both servers serve blob bytes themselves
+        // (redirects off), with registry:2's default part size of 10 MiB.
+        String driver = s3 == null ? """
+                  filesystem:
+                    rootdirectory: %s
+                """.formatted(storage) : """
+                  s3:
+                    accesskey: %s
+                    secretkey: %s
+                    region: %s
+                    regionendpoint: %s
+                    bucket: %s
+                    secure: false
+                    v4auth: true
+                  redirect:
+                    disable: true
+                """.formatted(S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY, S3ProxyServer.REGION, s3.endpoint(), bucket);
         Files.writeString(config, """
                 version: 0.1
                 log:
@@ -92,15 +125,13 @@ final class ServerProcess implements AutoCloseable {
                 http:
                   addr: 127.0.0.1:%d
                 %sstorage:
-                  filesystem:
-                    rootdirectory: %s
-                  delete:
+                %s  delete:
                     enabled: true
                 """.formatted(launch.logLevel(), port, tls == null ? "" : """
                   tls:
                     certificate: %s
                     key: %s
-                """.formatted(tls.certificate(), tls.key()), storage));
+                """.formatted(tls.certificate(), tls.key()), driver));
         Path log = dir.resolve("server.log");
         List<String> command = new ArrayList<>();
         if (kind == Kind.OURS) {
@@ -120,10 +151,12 @@ final class ServerProcess implements AutoCloseable {
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        // docker-registry 2.8's aws-sdk-go panics at startup with AWS_CA_BUNDLE set; s3proxy is plain http
+        builder.environment().remove("AWS_CA_BUNDLE");
         long t0 = System.nanoTime();
         Process process = builder.start();
         long ready = awaitReady(process, port, log, t0, tls);
-        return new ServerProcess(kind, process, port, dir, storage, log, tls, ready - t0);
+        return new ServerProcess(kind, process, port, dir, storage, log, tls, ready - t0, s3, bucket);
     }
 
     private static long awaitReady(Process process, int port, Path log, long t0, Tls tls) throws Exception {
@@ -217,6 +250,9 @@ final class ServerProcess implements AutoCloseable {
     /** Deletes the storage directory (blobs can be gigabytes); keeps config and log. */
     void deleteStorage() {
         deleteTree(storage);
+        if (s3 != null) {
+            s3.deleteBucket(bucket);
+        }
     }
 
     static void deleteTree(Path root) {

@@ -2,7 +2,7 @@ package dev.registry.server;
 
 import dev.registry.auth.AuthSetup;
 import dev.registry.config.ConfigException;
-import dev.registry.config.FilesystemConfig;
+import dev.registry.config.InMemoryConfig;
 import dev.registry.config.RegistryConfig;
 import dev.registry.config.UploadPurgingConfig;
 import dev.registry.server.api.ApiDispatcher;
@@ -13,7 +13,6 @@ import dev.registry.server.http.Route;
 import dev.registry.server.tls.ServerTls;
 import dev.registry.storage.Registry;
 import dev.registry.storage.driver.StorageDriver;
-import dev.registry.storage.driver.filesystem.FilesystemDriver;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -39,9 +38,6 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -84,7 +80,12 @@ public final class RegistryServer implements AutoCloseable {
 
     /** Opens storage, binds the listening socket and starts serving; fails with a {@link ConfigException} naming the setting at fault. */
     public static RegistryServer start(RegistryConfig config) throws InterruptedException {
-        RegistryServer server = new RegistryServer(config, openStorage(config));
+        return start(config, openStorage(config));
+    }
+
+    /** As {@link #start(RegistryConfig)}, over a driver opened by the caller (tests). */
+    static RegistryServer start(RegistryConfig config, StorageDriver driver) throws InterruptedException {
+        RegistryServer server = new RegistryServer(config, driver);
         try {
             server.bind();
         } catch (RuntimeException | InterruptedException e) {
@@ -95,22 +96,7 @@ public final class RegistryServer implements AutoCloseable {
     }
 
     private static StorageDriver openStorage(RegistryConfig config) {
-        if (config.storage().driver() instanceof FilesystemConfig filesystem) {
-            Path root = filesystem.rootDirectory();
-            try {
-                FilesystemDriver driver = new FilesystemDriver(root);
-                Path probe = Files.createTempFile(driver.root(), ".write-probe-", "");
-                Files.delete(probe);
-                return driver;
-            } catch (AccessDeniedException e) {
-                throw new ConfigException("storage.filesystem.rootdirectory (REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY) '" + root
-                        + "' is not writable: give a directory this process may write, or fix its permissions.");
-            } catch (IOException e) {
-                throw new ConfigException("storage.filesystem.rootdirectory (REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY) '" + root
-                        + "' cannot be used (" + e.getMessage() + "): give a writable directory.");
-            }
-        }
-        throw new ConfigException("storage: the '" + config.storage().driver().name() + "' driver is not available in this build.");
+        return StorageDriverFactory.open(config.storage().driver());
     }
 
     private void bind() throws InterruptedException {
@@ -118,7 +104,7 @@ public final class RegistryServer implements AutoCloseable {
         ServerTls tls = config.http().tls().enabled() ? ServerTls.open(config.http().tls()) : null;
         ApiDispatcher dispatcher = new ApiDispatcher(registry, auth.accessController(), config.storage().readOnly(),
                 config.http().host(), config.http().relativeUrls(), config.http().prefix(), config.catalog().maxEntries(),
-                auth.tokenService().orElse(null));
+                auth.tokenService().orElse(null), !config.storage().redirectDisabled());
         boolean accessLog = !config.log().accessLogDisabled();
         Duration headerLimit = config.http().headerTimeout();
         Consumer<ChannelPipeline> http1 = pipeline -> {
@@ -187,8 +173,10 @@ public final class RegistryServer implements AutoCloseable {
             });
         }
         log.info("auth: {}", describeAuth(auth));
-        log.info("storage: {} at {}; delete {}; read-only {}; access log {}", config.storage().driver().name(),
-                config.storage().driver() instanceof FilesystemConfig fs ? fs.rootDirectory() : "-",
+        if (config.storage().driver() instanceof InMemoryConfig) {
+            log.warn("storage: inmemory keeps every image in this process's memory; everything is lost when it stops");
+        }
+        log.info("storage: {}; delete {}; read-only {}; access log {}", StorageDriverFactory.describe(config.storage().driver()),
                 config.storage().deleteEnabled() ? "enabled" : "disabled", config.storage().readOnly() ? "on" : "off",
                 accessLog ? "on" : "off");
     }

@@ -58,8 +58,11 @@ class DistributionLayoutCompatE2ETest {
         }
     }
 
-    /** A 3-layer image tagged v1 and v2 in one repository and a two-platform index in another. */
-    private static final class Fixture {
+    /**
+     * A 3-layer image tagged v1 and v2 in one repository and a two-platform index in another
+     * (also pushed and verified through S3 by {@link S3E2ETest}).
+     */
+    static final class Fixture {
         final OciLayoutBuilder source;
         final OciLayoutBuilder.Image image;
         final OciLayoutBuilder.Index index;

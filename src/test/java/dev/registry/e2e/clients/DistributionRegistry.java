@@ -32,10 +32,24 @@ public final class DistributionRegistry implements RegistryUnderTest {
 
     /** Starts docker-registry storing under {@code root}; returns once {@code GET /v2/} answers 200. */
     public static DistributionRegistry start(Path root) throws Exception {
-        Path binary = Cli.which(BINARY).orElseThrow(() -> new AssertionError(BINARY + " not found on PATH"));
         Files.createDirectories(root);
+        return start(root.resolveSibling(root.getFileName() + "-docker-registry"), """
+                storage:
+                  filesystem:
+                    rootdirectory: %s
+                  delete:
+                    enabled: true
+                """.formatted(root));
+    }
+
+    /**
+     * Starts docker-registry with {@code storageYaml} (a top-level {@code storage:} section, such
+     * as an {@code s3} one), its config and log in a new directory beside {@code dirPrefix}.
+     */
+    public static DistributionRegistry start(Path dirPrefix, String storageYaml) throws Exception {
+        Path binary = Cli.which(BINARY).orElseThrow(() -> new AssertionError(BINARY + " not found on PATH"));
         int port = RegistryProcess.freePort();
-        Path dir = root.resolveSibling(root.getFileName() + "-docker-registry-" + port);
+        Path dir = dirPrefix.resolveSibling(dirPrefix.getFileName() + "-" + port);
         Files.createDirectories(dir);
         Path config = dir.resolve("config.yml");
         Files.writeString(config, """
@@ -44,20 +58,19 @@ public final class DistributionRegistry implements RegistryUnderTest {
                   level: info
                   accesslog:
                     disabled: true
-                storage:
-                  filesystem:
-                    rootdirectory: %s
-                  delete:
-                    enabled: true
+                %s
                 http:
                   addr: 127.0.0.1:%d
-                """.formatted(root, port));
+                """.formatted(storageYaml.strip(), port));
         Path log = dir.resolve("docker-registry.log");
-        Process process = new ProcessBuilder(binary.toString(), "serve", config.toString())
+        ProcessBuilder builder = new ProcessBuilder(binary.toString(), "serve", config.toString())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .start();
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        // 2.8's aws-sdk-go panics at startup when AWS_CA_BUNDLE is set (it cannot load a CA bundle
+        // into the registry's own HTTP transport); the tests' S3 server is plain http anyway.
+        builder.environment().remove("AWS_CA_BUNDLE");
+        Process process = builder.start();
         DistributionRegistry registry = new DistributionRegistry(process, port, log);
         registry.awaitReady();
         return registry;
