@@ -105,7 +105,7 @@ public final class RegistryProcess implements AutoCloseable {
 
     private void awaitReady() throws Exception {
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
                 throw new IllegalStateException("registry exited with " + process.exitValue() + ":\n" + output());
@@ -123,7 +123,7 @@ public final class RegistryProcess implements AutoCloseable {
             Thread.sleep(50);
         }
         close();
-        throw new IllegalStateException("registry did not answer /v2/ within 30s:\n" + output());
+        throw new IllegalStateException("registry did not answer /v2/ within 90s:\n" + output());
     }
 
     public int port() {

@@ -51,10 +51,35 @@ class CrashRecoveryTest {
     private final Map<String, List<String>> tagHistory = new ConcurrentHashMap<>();
     private final Map<String, String> ackedTags = new ConcurrentHashMap<>();
 
+    /** Where the server stores; a subclass on another store ignores it. */
+    protected Path root;
+
+    /** Starts the server on the test's store (again, after the kill). */
+    protected RegistryProcess startRegistry() throws Exception {
+        return RegistryProcess.start(root);
+    }
+
+    /** How long the pushers may take to get 40 manifests acknowledged before the kill. */
+    protected Duration pushPhase() {
+        return Duration.ofSeconds(30);
+    }
+
+    /** Every published blob's stored bytes, by the digest its path names ("sha256:..."). */
+    protected Map<String, byte[]> publishedBlobs() throws IOException {
+        Map<String, byte[]> published = new java.util.HashMap<>();
+        Path blobs = root.resolve("docker/registry/v2/blobs/sha256");
+        try (Stream<Path> files = Files.walk(blobs)) {
+            for (Path data : files.filter(p -> p.getFileName().toString().equals("data")).toList()) {
+                published.put("sha256:" + data.getParent().getFileName(), Files.readAllBytes(data));
+            }
+        }
+        return published;
+    }
+
     @Test
     void sigkillDuringConcurrentPushesLosesNothingAcknowledged() throws Exception {
-        Path root = RegistryProcess.workDir("crash").resolve("storage");
-        RegistryProcess registry = RegistryProcess.start(root);
+        root = RegistryProcess.workDir("crash").resolve("storage");
+        RegistryProcess registry = startRegistry();
         String base = registry.baseUrl();
         AtomicBoolean stop = new AtomicBoolean();
         AtomicBoolean killed = new AtomicBoolean();
@@ -77,7 +102,7 @@ class CrashRecoveryTest {
                 }
             });
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long deadline = System.nanoTime() + pushPhase().toNanos();
         while (ackedManifests.size() < 40 && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
@@ -90,7 +115,7 @@ class CrashRecoveryTest {
         assertEquals(0, failuresBeforeKill.get(), "pushes failed before the kill:\n" + registry.output());
         assertTrue(ackedManifests.size() >= 10, "too few pushes were acknowledged to prove anything: " + ackedManifests.size());
 
-        try (RegistryProcess restarted = RegistryProcess.start(root)) {
+        try (RegistryProcess restarted = startRegistry()) {
             String again = restarted.baseUrl();
             for (Map.Entry<String, String> blob : ackedBlobs.entrySet()) {
                 HttpResponse<byte[]> response = get(again + "/v2/" + blob.getValue() + "/blobs/" + blob.getKey());
@@ -124,12 +149,10 @@ class CrashRecoveryTest {
                 }
             }
             // no half-written blob was published: every blob file matches its digest
-            Path blobs = root.resolve("docker/registry/v2/blobs/sha256");
-            try (Stream<Path> files = Files.walk(blobs)) {
-                for (Path data : files.filter(p -> p.getFileName().toString().equals("data")).toList()) {
-                    String expected = "sha256:" + data.getParent().getFileName();
-                    assertEquals(expected, sha256(Files.readAllBytes(data)), "published blob " + data + " is partial");
-                }
+            Map<String, byte[]> published = publishedBlobs();
+            assertTrue(published.keySet().containsAll(ackedBlobs.keySet()), "acknowledged blobs missing from the store");
+            for (Map.Entry<String, byte[]> blob : published.entrySet()) {
+                assertEquals(blob.getKey(), sha256(blob.getValue()), "published blob " + blob.getKey() + " is partial");
             }
             // interrupted uploads are still addressable and can be cancelled
             assertFalse(restarted.output().contains("ERROR"), restarted.output());
