@@ -66,7 +66,7 @@ class S3CrashRecoveryTest extends CrashRecoveryTest {
                 "  delete:",
                 "    enabled: true",
                 ""));
-        return RegistryProcess.startWithConfig(config, port, Map.of());
+        return RegistryProcess.startWithConfig(config, port, Map.of(), Duration.ofSeconds(90));
     }
 
     /** The committed objects under blobs/ as s3proxy's filesystem store keeps them (unfinished parts are elsewhere). */
