@@ -85,6 +85,17 @@ public final class RegistryProcess implements AutoCloseable {
 
     /** Starts the registry with the given config file, expected to listen on {@code port}. */
     public static RegistryProcess startWithConfig(Path config, int port, Map<String, String> env) throws Exception {
+        // generous: on a loaded machine a start that opens an S3 or GCS client and checks its bucket
+        // has taken over 30 s; a server that fails to start exits, which ends the wait early
+        return startWithConfig(config, port, env, Duration.ofSeconds(90));
+    }
+
+    /**
+     * As {@link #startWithConfig(Path, int, Map)}, waiting up to {@code readyWithin} for {@code /v2/}
+     * (a cloud storage driver checks its bucket over the network before the server listens).
+     */
+    public static RegistryProcess startWithConfig(Path config, int port, Map<String, String> env, Duration readyWithin)
+            throws Exception {
         Path log = config.resolveSibling("server.log");
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -99,15 +110,13 @@ public final class RegistryProcess implements AutoCloseable {
         builder.environment().putAll(env);
         Process process = builder.start();
         RegistryProcess registry = new RegistryProcess(process, port, log);
-        registry.awaitReady();
+        registry.awaitReady(readyWithin);
         return registry;
     }
 
-    private void awaitReady() throws Exception {
+    private void awaitReady(Duration readyWithin) throws Exception {
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        // generous: on a loaded CI machine a start that opens an S3 client and checks its bucket
-        // has been seen to take over 30 s; a server that fails to start exits, which ends this early
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        long deadline = System.nanoTime() + readyWithin.toNanos();
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
                 throw new IllegalStateException("registry exited with " + process.exitValue() + ":\n" + output());
@@ -125,7 +134,7 @@ public final class RegistryProcess implements AutoCloseable {
             Thread.sleep(50);
         }
         close();
-        throw new IllegalStateException("registry did not answer /v2/ within 90s:\n" + output());
+        throw new IllegalStateException("registry did not answer /v2/ within " + readyWithin.toSeconds() + "s:\n" + output());
     }
 
     public int port() {

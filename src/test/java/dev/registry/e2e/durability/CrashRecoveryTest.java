@@ -17,6 +17,7 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -59,15 +60,40 @@ class CrashRecoveryTest {
     private final Map<String, List<String>> tagHistory = new ConcurrentHashMap<>();
     private final Map<String, String> ackedTags = new ConcurrentHashMap<>();
 
+    /** Where the server stores; a subclass on another store ignores it. */
+    protected Path root;
+
+    /** Starts the server on the test's store (again, after the kill). */
+    protected RegistryProcess startRegistry() throws Exception {
+        return RegistryProcess.start(root);
+    }
+
+    /** How long the pushers may take to get 40 manifests acknowledged before the kill. */
+    protected Duration pushPhase() {
+        return Duration.ofSeconds(30);
+    }
+
+    /** Every published blob's stored bytes, by the digest its path names ("sha256:..."). */
+    protected Map<String, byte[]> publishedBlobs() throws IOException {
+        Map<String, byte[]> published = new HashMap<>();
+        Path blobs = root.resolve("docker/registry/v2/blobs/sha256");
+        try (Stream<Path> files = Files.walk(blobs)) {
+            for (Path data : files.filter(p -> p.getFileName().toString().equals("data")).toList()) {
+                published.put("sha256:" + data.getParent().getFileName(), Files.readAllBytes(data));
+            }
+        }
+        return published;
+    }
+
     @Test
     void sigkillDuringConcurrentPushesLosesNothingAcknowledged() throws Exception {
-        Path root = RegistryProcess.workDir("crash").resolve("storage");
-        RegistryProcess registry = RegistryProcess.start(root);
+        root = RegistryProcess.workDir("crash").resolve("storage");
+        RegistryProcess registry = startRegistry();
         try {
             for (int cycle = 0; cycle < CYCLES; cycle++) {
                 pushUntilKilled(registry, cycle);
-                registry = RegistryProcess.start(root);
-                verifyAfterRestart(registry, root, cycle);
+                registry = startRegistry();
+                verifyAfterRestart(registry, cycle);
             }
         } finally {
             registry.close();
@@ -99,7 +125,7 @@ class CrashRecoveryTest {
                 }
             });
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long deadline = System.nanoTime() + pushPhase().toNanos();
         while (ackedManifests.size() - ackedBefore < 40 && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
@@ -114,7 +140,7 @@ class CrashRecoveryTest {
                 "too few pushes were acknowledged to prove anything: " + (ackedManifests.size() - ackedBefore));
     }
 
-    private void verifyAfterRestart(RegistryProcess restarted, Path root, int cycle) throws Exception {
+    private void verifyAfterRestart(RegistryProcess restarted, int cycle) throws Exception {
         String again = restarted.baseUrl();
         for (Map.Entry<String, String> blob : ackedBlobs.entrySet()) {
             HttpResponse<byte[]> response = get(again + "/v2/" + blob.getValue() + "/blobs/" + blob.getKey());
@@ -157,13 +183,11 @@ class CrashRecoveryTest {
         }
         assertTrue(listed >= ackedTags.size(), "listings show " + listed + " tags, fewer than the "
                 + ackedTags.size() + " acknowledged");
-        // no half-written blob was published: every blob file matches its digest
-        Path blobs = root.resolve("docker/registry/v2/blobs/sha256");
-        try (Stream<Path> files = Files.walk(blobs)) {
-            for (Path data : files.filter(p -> p.getFileName().toString().equals("data")).toList()) {
-                String expected = "sha256:" + data.getParent().getFileName();
-                assertEquals(expected, sha256(Files.readAllBytes(data)), "published blob " + data + " is partial");
-            }
+        // no half-written blob was published: every stored blob matches its digest
+        Map<String, byte[]> published = publishedBlobs();
+        assertTrue(published.keySet().containsAll(ackedBlobs.keySet()), "acknowledged blobs missing from the store");
+        for (Map.Entry<String, byte[]> blob : published.entrySet()) {
+            assertEquals(blob.getKey(), sha256(blob.getValue()), "published blob " + blob.getKey() + " is partial");
         }
         assertFalse(restarted.output().contains("ERROR"), restarted.output());
     }

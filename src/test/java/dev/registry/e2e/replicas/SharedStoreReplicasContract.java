@@ -68,7 +68,8 @@ abstract class SharedStoreReplicasContract {
                       delete:
                         enabled: true
                     """.formatted(port, storage));
-            replicas.add(RegistryProcess.startWithConfig(config, port, Map.of()));
+            // generous: three JVMs start at once, and a cloud driver checks its bucket first
+            replicas.add(RegistryProcess.startWithConfig(config, port, Map.of(), Duration.ofSeconds(90)));
         }
     }
 

@@ -118,6 +118,36 @@ class ReplicaConsistencyTest {
     }
 
     @Test
+    void concurrentPushesOfOneBlobThroughThreeReplicasStoreItOnce() throws Exception {
+        byte[] blob = TestSupport.random(3 * 1024 * 1024 + 5, 77);
+        Digest digest = Digest.sha256(blob);
+        List<Registry> replicas = List.of(a, b, new Registry(store, true, Clock.systemUTC()));
+        List<Callable<BlobInfo>> pushes = new ArrayList<>();
+        for (int i = 0; i < 9; i++) {
+            Registry replica = replicas.get(i % 3);
+            pushes.add(() -> pushBlob(replica, REPO, blob));
+        }
+        try (ExecutorService pool = Executors.newFixedThreadPool(9)) {
+            for (Future<BlobInfo> push : pool.invokeAll(pushes)) {
+                assertEquals(new BlobInfo(digest, blob.length), push.get());
+            }
+        }
+        for (Registry replica : replicas) {
+            assertArrayEquals(blob, TestSupport.readAll(replica.blobs().open(digest, 0)));
+        }
+        assertRegistryError(ErrorCode.BLOB_UPLOAD_UNKNOWN, () -> a.uploads().status(REPO, "00000000-0000-0000-0000-000000000000"));
+        assertPathNotFoundOrEmpty(PathLayout.uploads(REPO)); // every upload cleaned up
+    }
+
+    private void assertPathNotFoundOrEmpty(String directory) throws IOException {
+        try {
+            assertEquals(List.of(), store.list(directory));
+        } catch (dev.registry.storage.driver.PathNotFoundException gone) {
+            // no uploads left at all
+        }
+    }
+
+    @Test
     void aThousandRepositoriesAreListedAndPaged() throws IOException {
         for (int i = 0; i < 1000; i++) {
             String repo = String.format("org%02d/app%03d", i % 10, i);
