@@ -14,7 +14,7 @@ final class StorageBinder {
     private static final ConfigKey MAINTENANCE = STORAGE.child("maintenance");
     private static final ConfigKey PURGING = MAINTENANCE.child("uploadpurging");
     /** registry:2 drivers that this server does not implement yet. */
-    private static final Set<String> UNSUPPORTED_DRIVERS = Set.of("s3", "gcs", "azure", "inmemory", "swift", "oss");
+    private static final Set<String> UNSUPPORTED_DRIVERS = Set.of("s3", "azure", "inmemory", "swift", "oss");
     private static final String EXAMPLE = "'storage: {filesystem: {rootdirectory: /var/lib/registry}}'";
 
     private StorageBinder() {
@@ -55,6 +55,9 @@ final class StorageBinder {
         if (UNSUPPORTED_DRIVERS.contains(name)) {
             throw STORAGE.child(name).problem("selects the '" + name
                     + "' storage driver, which is not supported yet: use storage.filesystem instead");
+        }
+        if (name.equals("gcs")) {
+            return GcsBinder.bind(storage.get(name));
         }
         if (!name.equals("filesystem")) {
             throw STORAGE.child(name).problem("names the unknown storage driver '" + name
