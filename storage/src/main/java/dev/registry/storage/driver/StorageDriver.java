@@ -13,10 +13,20 @@ import java.util.Optional;
  * tags, uploads, the path layout) lives above it, so a backend is one small class.
  *
  * <p>Paths are absolute, {@code /}-separated, and built only by the registry's path layout:
- * segments never are {@code .}, {@code ..} or empty. Implementations must still refuse any path
- * that would leave their root. All methods block; callers never run them on an event loop.
+ * segments never are {@code .}, {@code ..} or empty. Implementations must still refuse every path
+ * that {@link StoragePaths#check} refuses (not absolute; an empty, {@code .} or {@code ..} segment,
+ * which includes a trailing {@code /}; a backslash or NUL) with an {@link IllegalArgumentException},
+ * before touching the store. {@code /} is the root. All methods block; callers never run them on
+ * an event loop. Implementations are safe for concurrent use by many threads.
  *
- * <p>Missing paths raise {@link PathNotFoundException}; every other failure an {@link IOException}.
+ * <p>An <em>object</em> is what {@link #putContent} stored or a {@link StorageWriter} committed; a
+ * <em>directory</em> is any proper prefix of an object's path (object stores have no empty
+ * directories, so nothing may rely on one existing). Missing paths raise
+ * {@link PathNotFoundException}, and so does reading a directory as an object; every other
+ * failure is an {@link IOException}.
+ *
+ * <p>Every driver passes {@code StorageDriverContract} (in the storage module's tests), which
+ * checks each promise made here.
  */
 public interface StorageDriver {
 
@@ -43,41 +53,66 @@ public interface StorageDriver {
     }
 
     /**
-     * A channel over the object's bytes starting at {@code offset}. Filesystem-backed drivers
-     * return a {@link java.nio.channels.FileChannel} positioned at {@code offset}, which callers
-     * may use for zero-copy transfer.
+     * A channel over the object's bytes starting at {@code offset}: an offset equal to the size
+     * gives an empty channel, one beyond it an {@link IOException} that is not a
+     * {@link PathNotFoundException} (raised here or by the first read). The channel streams: it
+     * never holds the whole object in memory. Filesystem-backed drivers return a
+     * {@link java.nio.channels.FileChannel} positioned at {@code offset}, which callers may use
+     * for zero-copy transfer.
      */
     ReadableByteChannel reader(String path, long offset) throws IOException;
 
     /**
-     * A writer for {@code path}: with {@code append} it continues after the existing content
-     * (resuming an upload), otherwise it starts empty. Nothing written is guaranteed durable
-     * before {@link StorageWriter#commit()}.
+     * A writer for {@code path}. With {@code append} it continues a write to {@code path} that an
+     * earlier writer (possibly in another process, on another machine) closed without commit, or
+     * starts empty if there is none; without it, it starts empty and discards any such write.
+     * This is how the registry resumes an upload chunk after chunk, on whichever replica gets
+     * the chunk. Whether {@code append} continues an object that was already committed or stored
+     * with {@link #putContent} is up to the backend; the registry never relies on it.
+     *
+     * <p>Before {@link StorageWriter#commit()}, nothing written is guaranteed durable, and only
+     * {@link StorageWriter#size()} of a resumed writer is guaranteed to count it:
+     * {@link #getContent}, {@link #reader}, {@link #stat} and {@link #list} may or may not see an
+     * uncommitted write (an object store holds it as an unfinished multipart upload). After the
+     * commit, the object is at {@code path}, replacing any object that was there.
      */
     StorageWriter writer(String path, boolean append) throws IOException;
 
-    /** Size, modification time and kind of the object or directory at {@code path}. */
+    /**
+     * Size, modification time and kind of the object or directory at {@code path}. A path that
+     * merely shares a prefix with an object's path ({@code /a/b} for {@code /a/bc}) is missing.
+     */
     FileInfo stat(String path) throws IOException;
 
-    /** The full paths of the direct children of directory {@code path}, in no particular order. */
+    /**
+     * The full paths of the direct children (objects and directories) of directory {@code path},
+     * each once, in no particular order, however many there are: drivers of paged backends page
+     * through all of them. A missing directory raises {@link PathNotFoundException}.
+     */
     List<String> list(String path) throws IOException;
 
     /**
-     * Moves an object to {@code destination}, replacing what was there. Readers of the
+     * Moves an object to {@code destination}, replacing what was there, without passing its bytes
+     * through this process where the backend can avoid it (an object store copies server-side). Readers of the
      * destination see the old or the new object, never a partial one, and the destination is
      * durable when this returns (its content too, if it was {@linkplain StorageWriter#commit()
      * committed} or stored with {@link #putContent}).
      */
     void move(String source, String destination) throws IOException;
 
-    /** Deletes the object or the whole directory tree at {@code path}. */
+    /**
+     * Deletes the object or the whole directory tree at {@code path}, and nothing that merely
+     * shares a prefix with it ({@code /a/bc} survives deleting {@code /a/b}).
+     */
     void delete(String path) throws IOException;
 
     /**
-     * A URL the client may fetch the object from directly (a pre-signed URL), if the backend can
-     * issue one; the filesystem cannot.
+     * A URL the client may fetch the object from directly (a pre-signed URL), valid for about
+     * {@code validFor}, if the backend can issue one; the filesystem and in-memory drivers cannot.
+     * A {@code GET} of the URL answers the object's bytes (and honours {@code Range}).
      */
     default Optional<URI> redirectUrl(String path, String method, Duration validFor) throws IOException {
+        StoragePaths.check(path);
         return Optional.empty();
     }
 }

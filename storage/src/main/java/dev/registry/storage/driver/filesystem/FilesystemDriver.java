@@ -3,6 +3,7 @@ package dev.registry.storage.driver.filesystem;
 import dev.registry.storage.driver.FileInfo;
 import dev.registry.storage.driver.PathNotFoundException;
 import dev.registry.storage.driver.StorageDriver;
+import dev.registry.storage.driver.StoragePaths;
 import dev.registry.storage.driver.StorageWriter;
 
 import java.io.IOException;
@@ -63,14 +64,7 @@ public final class FilesystemDriver implements StorageDriver {
 
     /** Maps a driver path to a file under the root, refusing anything that would escape it. */
     Path resolve(String path) {
-        if (path == null || !path.startsWith("/")) {
-            throw new IllegalArgumentException("storage path must be absolute: " + path);
-        }
-        for (String segment : path.substring(1).split("/", -1)) {
-            if (segment.equals(".") || segment.equals("..") || segment.indexOf('\0') >= 0 || segment.indexOf('\\') >= 0) {
-                throw new IllegalArgumentException("invalid storage path: " + path);
-            }
-        }
+        StoragePaths.check(path);
         Path resolved = root.resolve(path.substring(1)).normalize();
         if (!resolved.startsWith(root)) {
             throw new IllegalArgumentException("storage path leaves the root: " + path);
@@ -80,10 +74,16 @@ public final class FilesystemDriver implements StorageDriver {
 
     @Override
     public byte[] getContent(String path) throws IOException {
+        Path file = resolve(path);
         try {
-            return Files.readAllBytes(resolve(path));
+            return Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new PathNotFoundException(path);
+        } catch (IOException e) {
+            if (Files.isDirectory(file)) {
+                throw new PathNotFoundException(path); // a directory is not an object
+            }
+            throw e;
         }
     }
 
@@ -163,6 +163,10 @@ public final class FilesystemDriver implements StorageDriver {
             channel = FileChannel.open(file, StandardOpenOption.READ);
         } catch (NoSuchFileException e) {
             throw new PathNotFoundException(path);
+        }
+        if (Files.isDirectory(file)) {
+            channel.close();
+            throw new PathNotFoundException(path); // Linux opens a directory for reading
         }
         if (offset > 0) {
             if (offset > channel.size()) {
