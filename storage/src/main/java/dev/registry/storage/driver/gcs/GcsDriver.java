@@ -17,9 +17,12 @@ import com.google.cloud.storage.StorageOptions;
 import dev.registry.storage.driver.FileInfo;
 import dev.registry.storage.driver.PathNotFoundException;
 import dev.registry.storage.driver.StorageDriver;
+import dev.registry.storage.driver.StoragePaths;
 import dev.registry.storage.driver.StorageWriter;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.Channels;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.channels.ReadableByteChannel;
@@ -218,17 +221,9 @@ public final class GcsDriver implements StorageDriver {
 
     /** The object name of a driver path: {@code /a/b} under root {@code r} is {@code r/a/b}. */
     String key(String path) {
-        if (path == null || !path.startsWith("/")) {
-            throw new IllegalArgumentException("storage path must be absolute: " + path);
-        }
+        StoragePaths.check(path);
         if (path.equals("/")) {
             return root;
-        }
-        for (String segment : path.substring(1).split("/", -1)) {
-            if (segment.isEmpty() || segment.equals(".") || segment.equals("..") || segment.indexOf('\0') >= 0
-                    || segment.indexOf('\\') >= 0 || segment.indexOf('\n') >= 0 || segment.indexOf('\r') >= 0) {
-                throw new IllegalArgumentException("invalid storage path: " + path);
-            }
         }
         return root.isEmpty() ? path.substring(1) : root + path;
     }
@@ -281,6 +276,9 @@ public final class GcsDriver implements StorageDriver {
         }
         if (offset > blob.getSize()) {
             throw new IOException("offset " + offset + " beyond end of " + path);
+        }
+        if (offset == blob.getSize()) {
+            return Channels.newChannel(InputStream.nullInputStream());
         }
         try {
             ReadChannel channel = storage.reader(BlobId.of(bucket, blob.getName(), blob.getGeneration()));
@@ -466,6 +464,7 @@ public final class GcsDriver implements StorageDriver {
     /** A V4 signed URL for {@code GET} or {@code HEAD}, when the driver holds a service-account key. */
     @Override
     public Optional<URI> redirectUrl(String path, String method, Duration validFor) throws IOException {
+        StoragePaths.check(path);
         if (signer.isEmpty() || !(method.equals("GET") || method.equals("HEAD"))) {
             return Optional.empty();
         }
