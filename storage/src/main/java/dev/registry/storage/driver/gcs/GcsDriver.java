@@ -180,6 +180,10 @@ public final class GcsDriver implements StorageDriver {
             return new GcsStartupException(GcsStartupException.Problem.BUCKET,
                     "the bucket '" + bucket + "' does not exist", e);
         }
+        if (refusedByTokenService(e)) {
+            return new GcsStartupException(GcsStartupException.Problem.CREDENTIALS,
+                    "the credentials were refused when exchanged for an access token (" + rootMessage(e) + ")", e);
+        }
         if (code == 0 || e.getCause() instanceof IOException) {
             return new GcsStartupException(GcsStartupException.Problem.ENDPOINT,
                     "Google Cloud Storage did not answer at " + endpoint.map(URI::toString)
@@ -187,6 +191,23 @@ public final class GcsDriver implements StorageDriver {
         }
         return new GcsStartupException(GcsStartupException.Problem.ENDPOINT,
                 "the bucket '" + bucket + "' cannot be used (HTTP " + code + ": " + e.getMessage() + ")", e);
+    }
+
+    /**
+     * Whether the OAuth token service answered with an error (a revoked, deleted or foreign key):
+     * the failure is an HTTP answer from the token exchange, not a connection failure.
+     */
+    private static boolean refusedByTokenService(Throwable e) {
+        for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
+            if (t instanceof com.google.api.client.http.HttpResponseException answer && t != e
+                    && !(t instanceof com.google.api.client.googleapis.json.GoogleJsonResponseException)) {
+                return answer.getStatusCode() >= 400 && answer.getStatusCode() < 500;
+            }
+            if (t.getClass().getName().startsWith("com.google.auth.")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String rootMessage(Throwable e) {

@@ -162,7 +162,8 @@ final class GcsWriter implements StorageWriter {
                 driver.deleteQuietly(streamTarget, path);
             }
         } catch (StorageException e) {
-            if (e.getCode() == 412) {
+            if (e.getCode() == 412 || e.getCode() == 404 && streamTarget != null && !streamTarget.equals(target)) {
+                // the generation appended to was replaced (412) or is gone (404: replaced or cancelled)
                 throw new IOException(path + " was changed by another writer while this one appended to it", e);
             }
             throw GcsDriver.translate(path, e);

@@ -105,6 +105,9 @@ public final class FakeGcsServer implements AutoCloseable {
     public record ServiceAccount(String email, String json, PublicKey publicKey) {
     }
 
+    /** The largest body of one resumable-upload request so far: what a client buffers per chunk. */
+    public final AtomicLong largestChunk = new AtomicLong();
+
     /** Counts of requests by kind, so tests can assert what the client did (and did not) do. */
     public final Map<String, AtomicLong> requests = new ConcurrentHashMap<>();
 
@@ -318,7 +321,7 @@ public final class FakeGcsServer implements AutoCloseable {
                         } else {
                             record("get");
                             StoredObject found = live(existingBucket(bucketName), object, query);
-                            checkPreconditions(found, query, "");
+                            checkReadPreconditions(found, query);
                             sendJson(exchange, 200, resource(bucketName, found));
                         }
                         return;
@@ -584,6 +587,7 @@ public final class FakeGcsServer implements AutoCloseable {
     private void resumableChunk(HttpExchange exchange, Bucket bucket, String id) throws IOException, Failure {
         Upload upload = uploads.get(id);
         byte[] data = body(exchange);
+        largestChunk.accumulateAndGet(data.length, Math::max);
         if (upload == null) {
             throw new Failure(404, "notFound", "No such upload session: " + id);
         }
@@ -674,7 +678,7 @@ public final class FakeGcsServer implements AutoCloseable {
     private void media(HttpExchange exchange, String bucketName, String name, Map<String, String> query)
             throws IOException, Failure {
         StoredObject object = live(existingBucket(bucketName), name, query);
-        checkPreconditions(object, query, "");
+        checkReadPreconditions(object, query);
         sendMedia(exchange, object);
     }
 
@@ -931,6 +935,15 @@ public final class FakeGcsServer implements AutoCloseable {
         return conditions;
     }
 
+    /** As {@link #checkPreconditions}, but a read of a generation the caller already has is {@code 304}. */
+    private static void checkReadPreconditions(StoredObject object, Map<String, String> query) throws Failure {
+        String notMatch = query.get("ifGenerationNotMatch");
+        if (notMatch != null && Long.parseLong(notMatch) == object.generation()) {
+            throw new Failure(304, "notModified", "Not Modified");
+        }
+        checkPreconditions(object, query, "");
+    }
+
     /**
      * Checks {@code if[Source]GenerationMatch} and friends against the live object ({@code null} when
      * there is none: generation 0 then matches only {@code ifGenerationMatch=0}).
@@ -947,10 +960,6 @@ public final class FakeGcsServer implements AutoCloseable {
                 && (metaMatch == null || object != null && Long.parseLong(metaMatch) == metageneration)
                 && (metaNotMatch == null || object == null || Long.parseLong(metaNotMatch) != metageneration);
         if (!holds) {
-            if (notMatch != null && object != null && Long.parseLong(notMatch) == generation
-                    && match == null && metaMatch == null) {
-                throw new Failure(304, "notModified", "Not Modified");
-            }
             throw new Failure(412, "conditionNotMet", "At least one of the pre-conditions you specified did not hold.");
         }
     }
