@@ -82,7 +82,7 @@ final class KeySchema {
                             unsupported("useragent"),
                             unsupported("maxconcurrency")),
                     rejected("azure"),
-                    rejected("inmemory"),
+                    section("inmemory"),
                     rejected("swift"),
                     rejected("oss"),
                     section("delete", value("enabled")),

@@ -14,7 +14,7 @@ final class StorageBinder {
     private static final ConfigKey MAINTENANCE = STORAGE.child("maintenance");
     private static final ConfigKey PURGING = MAINTENANCE.child("uploadpurging");
     /** registry:2 drivers that this server does not implement yet. */
-    private static final Set<String> UNSUPPORTED_DRIVERS = Set.of("s3", "azure", "inmemory", "swift", "oss");
+    private static final Set<String> UNSUPPORTED_DRIVERS = Set.of("s3", "azure", "swift", "oss");
     private static final String EXAMPLE = "'storage: {filesystem: {rootdirectory: /var/lib/registry}}'";
 
     private StorageBinder() {
@@ -56,15 +56,25 @@ final class StorageBinder {
             throw STORAGE.child(name).problem("selects the '" + name
                     + "' storage driver, which is not supported yet: use storage.filesystem instead");
         }
-        if (name.equals("gcs")) {
-            return GcsBinder.bind(storage.get(name));
-        }
-        if (!name.equals("filesystem")) {
-            throw STORAGE.child(name).problem("names the unknown storage driver '" + name
+        // one line per driver: each binds its own section
+        return switch (name) {
+            case "filesystem" -> filesystem(storage.get(name), defaultRoot);
+            case "inmemory" -> inMemory(storage.get(name));
+            case "gcs" -> GcsBinder.bind(storage.get(name));
+            default -> throw STORAGE.child(name).problem("names the unknown storage driver '" + name
                     + "': use storage.filesystem instead");
-        }
-        JsonNode filesystem = Values.section(FILESYSTEM, storage.get(name));
+        };
+    }
+
+    private static FilesystemConfig filesystem(JsonNode section, Path defaultRoot) {
+        JsonNode filesystem = Values.section(FILESYSTEM, section);
         return new FilesystemConfig(rootDirectory(Values.field(filesystem, "rootdirectory"), defaultRoot));
+    }
+
+    /** registry:2's in-memory driver has no parameters; any key under it is reported as unknown. */
+    private static InMemoryConfig inMemory(JsonNode section) {
+        Values.section(STORAGE.child("inmemory"), section);
+        return new InMemoryConfig();
     }
 
     private static Path rootDirectory(JsonNode node, Path defaultRoot) {

@@ -25,8 +25,9 @@ final class UnsupportedKeys {
         for (Map.Entry<String, JsonNode> field : node.properties()) {
             String name = field.getKey();
             ConfigKey childKey = key.child(name);
-            if (key.path().equals("storage") && StorageDrivers.isDriver(name) && !name.equals("filesystem")) {
-                continue; // any other driver is a startup error, reported by the binder
+            if (key.path().equals("storage") && StorageDrivers.isDriver(name)
+                    && schema.child(name).map(driver -> driver.kind() != KeySchema.Kind.SECTION).orElse(true)) {
+                continue; // a driver this server does not implement is a startup error, reported by the binder
             }
             if (key.path().equals("auth") && schema.child(name).isEmpty()) {
                 continue; // an unknown authentication kind is a startup error: ignoring it would leave the registry open

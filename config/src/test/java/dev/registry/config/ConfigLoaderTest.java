@@ -528,6 +528,30 @@ class ConfigLoaderTest {
         assertEquals(new FilesystemConfig(Path.of("/kept")), config.storage().driver());
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"storage: inmemory\n", "storage: {inmemory: }\n", "storage: {inmemory: {}, delete: {enabled: true}}\n"})
+    void inMemoryDriverIsSelectedByItsSection(String yaml) {
+        RegistryConfig config = load(yaml, Map.of());
+
+        assertEquals(new InMemoryConfig(), config.storage().driver());
+        assertEquals("inmemory", config.storage().driver().name());
+    }
+
+    @Test
+    void inMemoryDriverIsSelectedByTheEnvironment() {
+        RegistryConfig config = load("storage: {filesystem: {rootdirectory: /x}}\n", Map.of("REGISTRY_STORAGE", "inmemory"));
+
+        assertEquals(new InMemoryConfig(), config.storage().driver());
+    }
+
+    @Test
+    void inMemoryDriverTakesNoParameters() {
+        RegistryConfig config = load("storage: {inmemory: {rootdirectory: /x}}\n", Map.of());
+
+        assertEquals(new InMemoryConfig(), config.storage().driver());
+        assertEquals(List.of(unknown("storage.inmemory.rootdirectory")), warnings);
+    }
+
     @Test
     void selectingAnUnsupportedDriverFailsNamingIt() {
         ConfigException e = assertThrows(ConfigException.class,
@@ -772,7 +796,7 @@ class ConfigLoaderTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"s3", "gcs", "azure", "inmemory", "swift", "oss"})
+    @ValueSource(strings = {"s3", "azure", "swift", "oss"})
     void unsupportedDriverFailsNamingIt(String driver) {
         ConfigException e = failure("storage:\n  " + driver + ":\n    bucket: b\n", Map.of());
 

@@ -2,7 +2,7 @@ package dev.registry.server;
 
 import dev.registry.auth.AuthSetup;
 import dev.registry.config.ConfigException;
-import dev.registry.config.FilesystemConfig;
+import dev.registry.config.InMemoryConfig;
 import dev.registry.config.RegistryConfig;
 import dev.registry.config.UploadPurgingConfig;
 import dev.registry.server.api.ApiDispatcher;
@@ -12,7 +12,6 @@ import dev.registry.server.http.Route;
 import dev.registry.server.tls.ServerTls;
 import dev.registry.storage.Registry;
 import dev.registry.storage.driver.StorageDriver;
-import dev.registry.storage.driver.filesystem.FilesystemDriver;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -38,9 +37,6 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -94,22 +90,7 @@ public final class RegistryServer implements AutoCloseable {
     }
 
     private static StorageDriver openStorage(RegistryConfig config) {
-        if (config.storage().driver() instanceof FilesystemConfig filesystem) {
-            Path root = filesystem.rootDirectory();
-            try {
-                FilesystemDriver driver = new FilesystemDriver(root);
-                Path probe = Files.createTempFile(driver.root(), ".write-probe-", "");
-                Files.delete(probe);
-                return driver;
-            } catch (AccessDeniedException e) {
-                throw new ConfigException("storage.filesystem.rootdirectory (REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY) '" + root
-                        + "' is not writable: give a directory this process may write, or fix its permissions.");
-            } catch (IOException e) {
-                throw new ConfigException("storage.filesystem.rootdirectory (REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY) '" + root
-                        + "' cannot be used (" + e.getMessage() + "): give a writable directory.");
-            }
-        }
-        throw new ConfigException("storage: the '" + config.storage().driver().name() + "' driver is not available in this build.");
+        return StorageDriverFactory.open(config.storage().driver());
     }
 
     private void bind() throws InterruptedException {
@@ -180,8 +161,10 @@ public final class RegistryServer implements AutoCloseable {
             });
         }
         log.info("auth: {}", describeAuth(auth));
-        log.info("storage: {} at {}; delete {}; read-only {}; access log {}", config.storage().driver().name(),
-                config.storage().driver() instanceof FilesystemConfig fs ? fs.rootDirectory() : "-",
+        if (config.storage().driver() instanceof InMemoryConfig) {
+            log.warn("storage: inmemory keeps every image in this process's memory; everything is lost when it stops");
+        }
+        log.info("storage: {}; delete {}; read-only {}; access log {}", StorageDriverFactory.describe(config.storage().driver()),
                 config.storage().deleteEnabled() ? "enabled" : "disabled", config.storage().readOnly() ? "on" : "off",
                 accessLog ? "on" : "off");
     }

@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The core push and pull flows through the real Netty pipeline, in process. */
+/** The core push and pull flows through the real Netty pipeline, in process, on the filesystem driver. */
 class RegistryServerTest {
     @TempDir
     static Path root;
@@ -94,8 +94,10 @@ class RegistryServerTest {
 
         // the upload directory is gone and the blob sits where distribution keeps it
         String hex = digest.substring(7);
-        assertTrue(Files.exists(root.resolve("docker/registry/v2/blobs/sha256/" + hex.substring(0, 2) + "/" + hex + "/data")));
-        assertEquals(digest, Files.readString(root.resolve("docker/registry/v2/repositories/core/streamed/_layers/sha256/" + hex + "/link")));
+        var driver = server.registry().driver();
+        assertEquals(blob.length, driver.stat("/docker/registry/v2/blobs/sha256/" + hex.substring(0, 2) + "/" + hex + "/data").size());
+        assertEquals(digest, new String(driver.getContent("/docker/registry/v2/repositories/core/streamed/_layers/sha256/" + hex + "/link"),
+                StandardCharsets.UTF_8));
     }
 
     @Test

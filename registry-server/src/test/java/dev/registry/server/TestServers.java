@@ -2,6 +2,7 @@ package dev.registry.server;
 
 import dev.registry.config.AuthConfig;
 import dev.registry.config.CatalogConfig;
+import dev.registry.config.DriverConfig;
 import dev.registry.config.FilesystemConfig;
 import dev.registry.config.HttpConfig;
 import dev.registry.config.LogConfig;
@@ -21,11 +22,15 @@ final class TestServers {
     }
 
     static RegistryConfig config(Path root, boolean deleteEnabled, int catalogMaxEntries) {
+        return config(new FilesystemConfig(root), deleteEnabled, catalogMaxEntries);
+    }
+
+    static RegistryConfig config(DriverConfig driver, boolean deleteEnabled, int catalogMaxEntries) {
         return new RegistryConfig("0.1",
                 new LogConfig("info", true),
                 new HttpConfig("127.0.0.1", 0, "", "", false, "/", Map.of("X-Content-Type-Options", List.of("nosniff")),
                         TlsConfig.DISABLED, Duration.ZERO),
-                new StorageConfig(new FilesystemConfig(root), deleteEnabled,
+                new StorageConfig(driver, deleteEnabled,
                         new UploadPurgingConfig(false, Duration.ofHours(168), Duration.ofHours(24), false), false, false),
                 new CatalogConfig(catalogMaxEntries),
                 AuthConfig.NONE);

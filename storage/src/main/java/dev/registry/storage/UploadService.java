@@ -110,12 +110,12 @@ public final class UploadService {
             UploadState state = lastChunk != null
                     ? appendLocked(name, uuid, lastChunk, range)
                     : currentState(name, uuid);
-            if (storedSize(name, uuid) != state.offset) {
-                // appended elsewhere (another replica): verify what is stored, not what we saw
-                state = rebuild(name, uuid);
-            }
             String data = PathLayout.uploadData(name, uuid);
             try (StorageWriter writer = driver.writer(data, true)) {
+                if (writer.size() != state.offset) {
+                    // appended elsewhere (another replica): verify what is stored, not what we saw
+                    state = rebuild(name, uuid, writer.size());
+                }
                 writer.commit();
             }
             Digest actual = expected.algorithm().equals("sha256")
@@ -222,7 +222,7 @@ public final class UploadService {
         try (StorageWriter writer = driver.writer(data, true)) {
             if (writer.size() != state.offset) {
                 // Someone else (another replica, or a failed chunk) changed the data: resync.
-                state = rebuild(name, uuid);
+                state = rebuild(name, uuid, writer.size());
             }
             if (range.start() >= 0 && range.start() != state.offset) {
                 ok = true;
@@ -344,14 +344,20 @@ public final class UploadService {
     private UploadState currentState(String name, String uuid) throws IOException {
         UploadState state = states.getIfPresent(key(name, uuid));
         if (state == null) {
-            state = rebuild(name, uuid);
-            states.put(key(name, uuid), state);
+            state = rebuild(name, uuid, storedSize(name, uuid));
         }
         return state;
     }
 
-    private UploadState rebuild(String name, String uuid) throws IOException {
+    /** The hash state of the upload's {@code size} stored bytes, by hashing them again. */
+    private UploadState rebuild(String name, String uuid, long size) throws IOException {
         UploadState state = hashStored(name, uuid, "sha256");
+        if (state.offset != size) {
+            // an object store cannot read back an unfinished upload: without its hash state, give up
+            states.invalidate(key(name, uuid));
+            throw new RegistryException(ErrorCode.BLOB_UPLOAD_INVALID,
+                    "upload cannot be resumed: " + size + " bytes stored but " + state.offset + " readable");
+        }
         states.put(key(name, uuid), state);
         return state;
     }
@@ -374,12 +380,19 @@ public final class UploadService {
         return new UploadState(digest, size);
     }
 
+    /**
+     * Bytes the upload holds. A filesystem shows them to {@code stat}; an object store holds them
+     * as an unfinished write that only a resumed writer counts.
+     */
     private long storedSize(String name, String uuid) throws IOException {
+        String data = PathLayout.uploadData(name, uuid);
         try {
-            FileInfo info = driver.stat(PathLayout.uploadData(name, uuid));
+            FileInfo info = driver.stat(data);
             return info.size();
-        } catch (PathNotFoundException noChunkYet) {
-            return 0;
+        } catch (PathNotFoundException notVisible) {
+            try (StorageWriter writer = driver.writer(data, true)) {
+                return writer.size();
+            }
         }
     }
 
