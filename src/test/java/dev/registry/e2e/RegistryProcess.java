@@ -85,6 +85,15 @@ public final class RegistryProcess implements AutoCloseable {
 
     /** Starts the registry with the given config file, expected to listen on {@code port}. */
     public static RegistryProcess startWithConfig(Path config, int port, Map<String, String> env) throws Exception {
+        return startWithConfig(config, port, env, Duration.ofSeconds(30));
+    }
+
+    /**
+     * As {@link #startWithConfig(Path, int, Map)}, waiting up to {@code readyWithin} for {@code /v2/}
+     * (a cloud storage driver checks its bucket over the network before the server listens).
+     */
+    public static RegistryProcess startWithConfig(Path config, int port, Map<String, String> env, Duration readyWithin)
+            throws Exception {
         Path log = config.resolveSibling("server.log");
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -99,13 +108,13 @@ public final class RegistryProcess implements AutoCloseable {
         builder.environment().putAll(env);
         Process process = builder.start();
         RegistryProcess registry = new RegistryProcess(process, port, log);
-        registry.awaitReady();
+        registry.awaitReady(readyWithin);
         return registry;
     }
 
-    private void awaitReady() throws Exception {
+    private void awaitReady(Duration readyWithin) throws Exception {
         HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long deadline = System.nanoTime() + readyWithin.toNanos();
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
                 throw new IllegalStateException("registry exited with " + process.exitValue() + ":\n" + output());
@@ -123,7 +132,7 @@ public final class RegistryProcess implements AutoCloseable {
             Thread.sleep(50);
         }
         close();
-        throw new IllegalStateException("registry did not answer /v2/ within 30s:\n" + output());
+        throw new IllegalStateException("registry did not answer /v2/ within " + readyWithin.toSeconds() + "s:\n" + output());
     }
 
     public int port() {

@@ -9,7 +9,6 @@ import com.google.cloud.ReadChannel;
 import com.google.cloud.storage.Blob;
 import com.google.cloud.storage.BlobId;
 import com.google.cloud.storage.BlobInfo;
-import com.google.cloud.storage.Bucket;
 import com.google.cloud.storage.HttpMethod;
 import com.google.cloud.storage.Storage;
 import com.google.cloud.storage.StorageException;
@@ -149,19 +148,15 @@ public final class GcsDriver implements StorageDriver {
         return "registry-unknown-project";
     }
 
+    /**
+     * Lists under the root and writes and deletes a probe object: only object permissions, so a
+     * service account with {@code roles/storage.objectAdmin} on the bucket (which cannot read the
+     * bucket's own metadata) passes. A missing bucket answers the listing with 404.
+     */
     private void checkBucket(Storage once) throws GcsStartupException {
-        Bucket found;
-        try {
-            found = once.get(bucket);
-        } catch (StorageException e) {
-            throw startupFailure(e);
-        }
-        if (found == null) {
-            throw new GcsStartupException(GcsStartupException.Problem.BUCKET,
-                    "the bucket '" + bucket + "' does not exist", null);
-        }
         BlobId probe = BlobId.of(bucket, key("/" + PART_PREFIX + "write-probe-" + UUID.randomUUID()));
         try {
+            once.list(bucket, Storage.BlobListOption.prefix(directoryKey("/")), Storage.BlobListOption.pageSize(1));
             once.create(BlobInfo.newBuilder(probe).setContentType(CONTENT_TYPE).build(), new byte[0]);
             once.delete(probe);
         } catch (StorageException e) {
