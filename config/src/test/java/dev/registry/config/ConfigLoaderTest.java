@@ -555,9 +555,9 @@ class ConfigLoaderTest {
     @Test
     void selectingAnUnsupportedDriverFailsNamingIt() {
         ConfigException e = assertThrows(ConfigException.class,
-                () -> loadDefault(Map.of("REGISTRY_STORAGE", "s3", "REGISTRY_STORAGE_S3_REGION", "eu-west-1")));
+                () -> loadDefault(Map.of("REGISTRY_STORAGE", "azure", "REGISTRY_STORAGE_AZURE_ACCOUNTNAME", "a")));
 
-        assertEquals("storage.s3 (REGISTRY_STORAGE_S3) selects the 's3' storage driver, which is not supported "
+        assertEquals("storage.azure (REGISTRY_STORAGE_AZURE) selects the 'azure' storage driver, which is not supported "
                 + "yet: use storage.filesystem instead.", e.getMessage());
     }
 
@@ -796,7 +796,7 @@ class ConfigLoaderTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"s3", "azure", "swift", "oss"})
+    @ValueSource(strings = {"azure", "swift", "oss"})
     void unsupportedDriverFailsNamingIt(String driver) {
         ConfigException e = failure("storage:\n  " + driver + ":\n    bucket: b\n", Map.of());
 

@@ -79,7 +79,12 @@ public final class RegistryServer implements AutoCloseable {
 
     /** Opens storage, binds the listening socket and starts serving; fails with a {@link ConfigException} naming the setting at fault. */
     public static RegistryServer start(RegistryConfig config) throws InterruptedException {
-        RegistryServer server = new RegistryServer(config, openStorage(config));
+        return start(config, openStorage(config));
+    }
+
+    /** As {@link #start(RegistryConfig)}, over a driver opened by the caller (tests). */
+    static RegistryServer start(RegistryConfig config, StorageDriver driver) throws InterruptedException {
+        RegistryServer server = new RegistryServer(config, driver);
         try {
             server.bind();
         } catch (RuntimeException | InterruptedException e) {
@@ -98,7 +103,7 @@ public final class RegistryServer implements AutoCloseable {
         ServerTls tls = config.http().tls().enabled() ? ServerTls.open(config.http().tls()) : null;
         ApiDispatcher dispatcher = new ApiDispatcher(registry, auth.accessController(), config.storage().readOnly(),
                 config.http().host(), config.http().relativeUrls(), config.http().prefix(), config.catalog().maxEntries(),
-                auth.tokenService().orElse(null));
+                auth.tokenService().orElse(null), !config.storage().redirectDisabled());
         boolean accessLog = !config.log().accessLogDisabled();
         Consumer<ChannelPipeline> http1 = pipeline -> pipeline
                 .addLast("codec", new HttpServerCodec(8192, 64 * 1024, 1024 * 1024))

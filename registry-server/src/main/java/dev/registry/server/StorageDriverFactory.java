@@ -5,12 +5,16 @@ import dev.registry.config.DriverConfig;
 import dev.registry.config.FilesystemConfig;
 import dev.registry.config.GcsConfig;
 import dev.registry.config.InMemoryConfig;
+import dev.registry.config.S3Config;
 import dev.registry.storage.driver.StorageDriver;
 import dev.registry.storage.driver.filesystem.FilesystemDriver;
 import dev.registry.storage.driver.gcs.GcsDriver;
 import dev.registry.storage.driver.gcs.GcsSettings;
 import dev.registry.storage.driver.gcs.GcsStartupException;
 import dev.registry.storage.driver.inmemory.InMemoryDriver;
+import dev.registry.storage.driver.s3.S3BucketCheckException;
+import dev.registry.storage.driver.s3.S3Driver;
+import dev.registry.storage.driver.s3.S3Options;
 
 import java.io.IOException;
 import java.net.URI;
@@ -35,6 +39,7 @@ final class StorageDriverFactory {
         return switch (config) {
             case FilesystemConfig filesystem -> openFilesystem(filesystem);
             case InMemoryConfig inMemory -> new InMemoryDriver();
+            case S3Config s3 -> openS3(s3);
             case GcsConfig gcs -> openGcs(gcs, System.getenv());
         };
     }
@@ -45,6 +50,10 @@ final class StorageDriverFactory {
             case FilesystemConfig filesystem -> "filesystem at " + filesystem.rootDirectory();
             case InMemoryConfig inMemory -> "inmemory, in this process's heap: EVERYTHING IS LOST ON RESTART "
                     + "(for throw-away registries and tests only)";
+            case S3Config s3 -> "s3 bucket '" + s3.bucket() + "' in " + s3.region()
+                    + (s3.regionEndpoint() != null ? " at " + s3.regionEndpoint() : "")
+                    + (s3.rootDirectory().isEmpty() ? "" : ", rootdirectory '" + s3.rootDirectory() + "'")
+                    + (s3.accessKey() != null ? ", static credentials" : ", AWS default credential chain");
             case GcsConfig gcs -> "gcs bucket " + gcs.bucket()
                     + (gcs.rootDirectory().isEmpty() ? "" : " under " + gcs.rootDirectory() + "/")
                     + gcs.endpoint().map(uri -> " at " + uri).orElse("");
@@ -64,6 +73,42 @@ final class StorageDriverFactory {
         } catch (IOException e) {
             throw new ConfigException("storage.filesystem.rootdirectory (REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY) '" + root
                     + "' cannot be used (" + e.getMessage() + "): give a writable directory.");
+        }
+    }
+
+    /**
+     * Opens the S3 driver and checks the bucket: it must exist, accept the credentials and take a
+     * test write, or startup stops naming the key to fix.
+     */
+    private static StorageDriver openS3(S3Config s3) {
+        S3Driver driver = new S3Driver(new S3Options(s3.accessKey(), s3.secretKey(), s3.sessionToken(), s3.region(),
+                s3.regionEndpoint(), s3.forcePathStyle(), s3.bucket(), s3.rootDirectory(), s3.encrypt(), s3.keyId(),
+                s3.secure(), s3.skipVerify(), s3.chunkSize(), s3.multipartCopyChunkSize(),
+                s3.multipartCopyMaxConcurrency(), s3.multipartCopyThresholdSize(), s3.storageClass(),
+                s3.useDualStack(), s3.logRequests()));
+        try {
+            driver.checkBucket();
+            return driver;
+        } catch (S3BucketCheckException e) {
+            driver.close();
+            throw new ConfigException(switch (e.problem()) {
+                case NO_SUCH_BUCKET -> "storage.s3.bucket (REGISTRY_STORAGE_S3_BUCKET): " + e.getMessage()
+                        + ": create the bucket or correct the name.";
+                case ACCESS_DENIED -> "storage.s3.accesskey and storage.s3.secretkey (REGISTRY_STORAGE_S3_ACCESSKEY, "
+                        + "REGISTRY_STORAGE_S3_SECRETKEY): " + e.getMessage()
+                        + ": give keys that may read and write the bucket (or fix the credentials the default chain finds).";
+                case NO_CREDENTIALS -> "storage.s3.accesskey and storage.s3.secretkey (REGISTRY_STORAGE_S3_ACCESSKEY, "
+                        + "REGISTRY_STORAGE_S3_SECRETKEY) are not set and " + e.getMessage()
+                        + ": give keys, or provide credentials to the default chain (environment, profile, web identity, instance role).";
+                case WRONG_REGION -> "storage.s3.region (REGISTRY_STORAGE_S3_REGION) is '" + s3.region() + "' but the "
+                        + e.getMessage() + ": set the bucket's region.";
+                case UNREACHABLE -> (s3.regionEndpoint() != null
+                        ? "storage.s3.regionendpoint (REGISTRY_STORAGE_S3_REGIONENDPOINT): "
+                        : "storage.s3.region (REGISTRY_STORAGE_S3_REGION): ") + e.getMessage()
+                        + ": check the endpoint's address, scheme (storage.s3.secure) and the network.";
+                case NOT_WRITABLE -> "storage.s3.bucket (REGISTRY_STORAGE_S3_BUCKET): " + e.getMessage()
+                        + ": give credentials that may write (s3:PutObject and s3:DeleteObject) under storage.s3.rootdirectory.";
+            });
         }
     }
 

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The packaged server on {@code storage.gcs}, against {@link FakeGcsServer} in this JVM: skopeo
  * pushes an image and pulls it back byte for byte; the bucket holds it in registry:2's layout under
- * the root directory; a second server on the same bucket (another replica) serves it too.
+ * the root directory; a second server on the same bucket (another replica) serves it too, with
+ * blob GETs redirected to V4 signed URLs that the fake verifies against the service account's key.
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class GcsSkopeoE2ETest {
@@ -107,7 +108,9 @@ class GcsSkopeoE2ETest {
                     objects.toString());
             assertTrue(objects.stream().noneMatch(name -> name.contains("/.part-")), "upload parts left behind: " + objects);
 
-            // another replica on the same bucket serves the image: pull it from there
+            // another replica on the same bucket serves the image: pull it from there; blob GETs are
+            // redirected (307) to V4 signed URLs, which skopeo follows to the fake, which checks them
+            long signedBefore = fake.count("signed-url");
             String pullFrom = "docker://" + second.hostPort() + "/e2e/gcs";
             assertEquals(List.of("v1"), Skopeo.listTags(pullFrom));
             Path out = work.resolve("out");
@@ -118,6 +121,10 @@ class GcsSkopeoE2ETest {
                 throw failure;
             }
             assertImageInLayout(out, "v1", source.dir(), image);
+            assertTrue(fake.count("signed-url") - signedBefore >= image.blobDigests().size(),
+                    "blob pulls went through signed URLs: " + (fake.count("signed-url") - signedBefore));
+            assertEquals(0, fake.count("signed-url.refused"));
+            assertTrue(second.output().contains("\" 307 "), "the second replica answered blob GETs with 307");
         }
     }
 }

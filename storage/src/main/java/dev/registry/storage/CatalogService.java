@@ -2,54 +2,82 @@ package dev.registry.storage;
 
 import dev.registry.storage.driver.StorageDriver;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The list of repositories ({@code /v2/_catalog}), in distribution's order, one page at a time.
  *
- * <p>Listing means walking the whole repositories tree, so the result is kept for
- * {@link #FRESHNESS}: concurrent catalog requests share one walk. A repository created through
- * this process is visible at once ({@link #repositoryCreated}); one created by another replica
- * on shared storage shows up within {@link #FRESHNESS}.
+ * <p>Listing means walking the whole repositories tree, so a walk is reused by the requests that
+ * arrive within {@link #FRESHNESS} of its start, and concurrent requests share one walk. A
+ * repository created through this process is visible at once ({@link #repositoryCreated}); one
+ * created by another replica on the same store appears within {@link #FRESHNESS} plus the
+ * duration of one walk (well under a second in all: a walk lists directories concurrently).
  */
 public final class CatalogService {
-    /** How long a walk of the repositories tree is reused. */
-    public static final Duration FRESHNESS = Duration.ofSeconds(2);
-    private static final String ALL = "all";
+    /** How long after its start a walk of the repositories tree is reused. */
+    public static final Duration FRESHNESS = Duration.ofMillis(500);
 
     private final StorageDriver driver;
-    private final Cache<String, List<String>> walks = Caffeine.newBuilder().expireAfterWrite(FRESHNESS).build();
+    /** The last completed walk. */
+    private volatile Walk last;
+    /** The walk in progress, which requests arriving meanwhile wait for; guarded by {@code this}. */
+    private CompletableFuture<Walk> running;
 
     public CatalogService(StorageDriver driver) {
         this.driver = driver;
     }
 
-    /** Called after a manifest push: a repository the cached walk does not know makes it stale. */
+    /** A walk's result and when it started ({@link System#nanoTime()}). */
+    private record Walk(long startedNanos, List<String> names) {
+    }
+
+    /** Called after a manifest push: a repository the last walk does not know makes it stale. */
     void repositoryCreated(String name) {
-        List<String> cached = walks.getIfPresent(ALL);
-        if (cached != null && java.util.Collections.binarySearch(cached, name, RepositoryWalker.CATALOG_ORDER) < 0) {
-            walks.invalidate(ALL);
+        Walk walk = last;
+        if (walk != null && java.util.Collections.binarySearch(walk.names, name, RepositoryWalker.CATALOG_ORDER) < 0) {
+            last = null;
         }
     }
 
     private List<String> allRepositories() throws IOException {
-        try {
-            return walks.get(ALL, key -> {
-                try {
-                    return List.copyOf(RepositoryWalker.catalogRepositories(driver));
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
+        Walk walk = last;
+        if (walk != null && System.nanoTime() - walk.startedNanos < FRESHNESS.toNanos()) {
+            return walk.names;
+        }
+        CompletableFuture<Walk> shared;
+        boolean mine = false;
+        synchronized (this) {
+            if (running == null) {
+                running = new CompletableFuture<>();
+                mine = true;
+            }
+            shared = running;
+        }
+        if (mine) {
+            try {
+                long started = System.nanoTime();
+                Walk done = new Walk(started, List.copyOf(RepositoryWalker.catalogRepositories(driver)));
+                last = done;
+                shared.complete(done);
+            } catch (IOException | RuntimeException e) {
+                shared.completeExceptionally(e);
+            } finally {
+                synchronized (this) {
+                    running = null;
                 }
-            });
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
+            }
+        }
+        try {
+            return shared.join().names;
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw e;
         }
     }
 

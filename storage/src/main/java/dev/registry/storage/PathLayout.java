@@ -13,6 +13,7 @@ package dev.registry.storage;
  *     _manifests/tags/&lt;tag&gt;/current/link
  *     _manifests/tags/&lt;tag&gt;/index/&lt;alg&gt;/&lt;hex&gt;/link
  *     _uploads/&lt;uuid&gt;/data, startedat
+ *     _uploads/&lt;uuid&gt;/hashstates/&lt;alg&gt;/&lt;offset&gt;   (running hash after offset bytes)
  *     _referrers/&lt;subject alg&gt;/&lt;subject hex&gt;/&lt;alg&gt;/&lt;hex&gt;/link   (ours; distribution skips "_" directories)
  * </pre>
  *
@@ -87,6 +88,11 @@ public final class PathLayout {
 
     public static String uploadStartedAt(String name, String uuid) {
         return uploadDirectory(name, uuid) + "/startedat";
+    }
+
+    /** The saved hash state of an upload after its first {@code offset} bytes, as registry:2 keeps it. */
+    public static String uploadHashState(String name, String uuid, String algorithm, long offset) {
+        return uploadDirectory(name, uuid) + "/hashstates/" + algorithm + "/" + offset;
     }
 
     public static String referrers(String name, Digest subject) {

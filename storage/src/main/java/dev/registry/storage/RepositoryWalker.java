@@ -7,6 +7,11 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 
 /**
  * Finds repositories by walking {@code repositories/}: a directory is a repository when it holds
@@ -43,34 +48,90 @@ final class RepositoryWalker {
         return walk(driver, false);
     }
 
+    /**
+     * Walks level by level, listing the directories of one level concurrently (at most
+     * {@link #CONCURRENT_LISTINGS} at a time): on an object store every listing is a request, and
+     * a thousand repositories take a thousand of them.
+     */
     private static List<String> walk(StorageDriver driver, boolean manifestsOnly) throws IOException {
         List<String> found = new ArrayList<>();
-        walk(driver, PathLayout.REPOSITORIES, "", manifestsOnly, found);
+        List<Directory> level = List.of(new Directory(PathLayout.REPOSITORIES, ""));
+        try (ExecutorService listers = Executors.newVirtualThreadPerTaskExecutor()) {
+            Semaphore permits = new Semaphore(CONCURRENT_LISTINGS);
+            while (!level.isEmpty()) {
+                List<Future<Visit>> visits = new ArrayList<>(level.size());
+                for (Directory directory : level) {
+                    visits.add(listers.submit(() -> {
+                        permits.acquire();
+                        try {
+                            return visit(driver, directory, manifestsOnly);
+                        } finally {
+                            permits.release();
+                        }
+                    }));
+                }
+                List<Directory> next = new ArrayList<>();
+                for (Future<Visit> visit : visits) {
+                    Visit result = result(visit);
+                    if (result.repository()) {
+                        found.add(result.directory().name());
+                    }
+                    next.addAll(result.children());
+                }
+                level = next;
+            }
+        }
         found.sort(CATALOG_ORDER);
         return found;
     }
 
-    private static void walk(StorageDriver driver, String path, String name, boolean manifestsOnly, List<String> found)
-            throws IOException {
-        List<String> children;
+    private static final int CONCURRENT_LISTINGS = 32;
+
+    /** A directory under {@code repositories/} and the repository name it would be. */
+    private record Directory(String path, String name) {
+    }
+
+    /** What one listing found: whether the directory is a repository, and where to look next. */
+    private record Visit(Directory directory, boolean repository, List<Directory> children) {
+    }
+
+    private static Visit visit(StorageDriver driver, Directory directory, boolean manifestsOnly) throws IOException {
+        List<String> entries;
         try {
-            children = driver.list(path);
+            entries = driver.list(directory.path());
         } catch (PathNotFoundException e) {
-            return;
+            return new Visit(directory, false, List.of());
         }
         boolean repository = false;
-        for (String child : children) {
+        List<Directory> children = new ArrayList<>();
+        String name = directory.name();
+        for (String child : entries) {
             String base = child.substring(child.lastIndexOf('/') + 1);
             if (base.startsWith("_")) {
                 if (base.equals("_manifests") || (!manifestsOnly && (base.equals("_uploads") || base.equals("_layers")))) {
                     repository = true;
                 }
             } else if (RepositoryName.isValid(name.isEmpty() ? base : name + "/" + base)) {
-                walk(driver, child, name.isEmpty() ? base : name + "/" + base, manifestsOnly, found);
+                children.add(new Directory(child, name.isEmpty() ? base : name + "/" + base));
             }
         }
-        if (repository && !name.isEmpty()) {
-            found.add(name);
+        return new Visit(directory, repository && !name.isEmpty(), children);
+    }
+
+    private static Visit result(Future<Visit> visit) throws IOException {
+        try {
+            return visit.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("repository walk interrupted");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new IOException("repository walk failed", e.getCause());
         }
     }
 }

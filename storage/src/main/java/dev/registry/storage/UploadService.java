@@ -30,8 +30,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * and publish it under its digest only once the whole content is verified.
  *
  * <p>An upload's bytes live in storage ({@code _uploads/<uuid>/data}), so a session survives a
- * restart. The running SHA-256 state is kept in memory; when it is missing (after a restart, or
- * after a failed chunk) it is rebuilt by hashing the stored bytes once.
+ * restart and its chunks may arrive at different replicas. The running SHA-256 is kept in memory
+ * by the replica that took the last chunk, and saved after every chunk to
+ * {@code _uploads/<uuid>/hashstates/sha256/<offset>} (registry:2's place and format, see
+ * {@link Sha256States}), so the replica that takes the next chunk continues from it without
+ * reading back what is stored. Only when no saved state matches the stored size (a crash between
+ * a chunk and its state, a failed chunk) are the stored bytes hashed again, which a filesystem
+ * can do and an object store cannot (the upload then fails with {@code BLOB_UPLOAD_INVALID}).
  */
 public final class UploadService {
     private static final Logger log = LoggerFactory.getLogger(UploadService.class);
@@ -66,7 +71,7 @@ public final class UploadService {
         // Not synced: a crash before the first chunk loses nothing acknowledged, and a lost or
         // empty start time is read as the file's modification time (see startedAt).
         driver.putVolatileContent(PathLayout.uploadStartedAt(name, uuid), now.toString().getBytes(StandardCharsets.UTF_8));
-        states.put(key(name, uuid), new UploadState(Digest.newMessageDigest("sha256"), 0));
+        states.put(key(name, uuid), new UploadState(Sha256States.newDigest(), 0));
         return new UploadSession(name, uuid, 0, now);
     }
 
@@ -89,6 +94,7 @@ public final class UploadService {
         try {
             Instant startedAt = startedAt(name, uuid);
             UploadState state = appendLocked(name, uuid, body, range);
+            saveHashState(name, uuid, state);
             return new UploadSession(name, uuid, state.offset, startedAt);
         } finally {
             lock.unlock();
@@ -349,8 +355,39 @@ public final class UploadService {
         return state;
     }
 
-    /** The hash state of the upload's {@code size} stored bytes, by hashing them again. */
+    /**
+     * Saves the running hash after a chunk, for whichever replica takes the next one. Not synced on
+     * a filesystem: after a crash a missing state only means hashing the stored bytes again.
+     */
+    private void saveHashState(String name, String uuid, UploadState state) throws IOException {
+        if (state.offset > 0) {
+            driver.putVolatileContent(PathLayout.uploadHashState(name, uuid, "sha256", state.offset),
+                    Sha256States.save(state.digest));
+        }
+    }
+
+    /**
+     * The hash state of the upload's {@code size} stored bytes: the one saved at that offset if
+     * there is one, otherwise by hashing the stored bytes again.
+     */
     private UploadState rebuild(String name, String uuid, long size) throws IOException {
+        if (size == 0) {
+            UploadState empty = new UploadState(Sha256States.newDigest(), 0);
+            states.put(key(name, uuid), empty);
+            return empty;
+        }
+        try {
+            byte[] saved = driver.getContent(PathLayout.uploadHashState(name, uuid, "sha256", size));
+            if (Sha256States.length(saved) == size) {
+                UploadState state = new UploadState(Sha256States.restore(saved), size);
+                states.put(key(name, uuid), state);
+                return state;
+            }
+            log.warn("upload {}/{}: the hash state saved at offset {} is for {} bytes; hashing the stored bytes",
+                    name, uuid, size, Sha256States.length(saved));
+        } catch (PathNotFoundException | IllegalArgumentException unusable) {
+            // none saved at this size (or not ours to read): hash what is stored
+        }
         UploadState state = hashStored(name, uuid, "sha256");
         if (state.offset != size) {
             // an object store cannot read back an unfinished upload: without its hash state, give up
@@ -364,7 +401,7 @@ public final class UploadService {
 
     /** Hashes the upload's stored bytes from the start. */
     private UploadState hashStored(String name, String uuid, String algorithm) throws IOException {
-        MessageDigest digest = Digest.newMessageDigest(algorithm);
+        MessageDigest digest = algorithm.equals("sha256") ? Sha256States.newDigest() : Digest.newMessageDigest(algorithm);
         long size = 0;
         try (ReadableByteChannel in = driver.reader(PathLayout.uploadData(name, uuid), 0)) {
             ByteBuffer buffer = ByteBuffer.allocate(COPY_BUFFER);

@@ -50,13 +50,14 @@ public final class ApiDispatcher implements RequestHandler {
      * @param prefix {@code http.prefix}
      * @param catalogMaxEntries {@code catalog.maxentries}
      * @param tokenService the built-in token server, or {@code null} when it is not enabled
+     * @param blobRedirects not {@code storage.redirect.disable}: answer blob GETs with the driver's signed URL when it has one
      */
     public ApiDispatcher(Registry registry, AccessController access, boolean readOnly, String host, boolean relativeUrls,
-                         String prefix, int catalogMaxEntries, TokenService tokenService) {
+                         String prefix, int catalogMaxEntries, TokenService tokenService, boolean blobRedirects) {
         Locations locations = new Locations(host, relativeUrls, prefix);
         this.access = access;
         this.readOnly = readOnly;
-        this.blobs = new BlobEndpoints(registry);
+        this.blobs = new BlobEndpoints(registry, blobRedirects);
         this.uploads = new UploadEndpoints(registry, locations);
         this.manifests = new ManifestEndpoints(registry, locations);
         this.listings = new ListingEndpoints(registry, locations, catalogMaxEntries);

@@ -9,19 +9,40 @@ import dev.registry.storage.Registry;
 import dev.registry.storage.RegistryException;
 
 import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Optional;
 
-/** {@code GET}, {@code HEAD} and {@code DELETE /v2/<name>/blobs/<digest>}. */
+/**
+ * {@code GET}, {@code HEAD} and {@code DELETE /v2/<name>/blobs/<digest>}. Unless redirects are
+ * disabled ({@code storage.redirect.disable}), a {@code GET} of a blob whose driver can sign a
+ * URL (S3, GCS) answers {@code 307} to it, so the bytes do not pass through the registry; the
+ * client sends its {@code Range} there. {@code HEAD} is always answered here.
+ */
 final class BlobEndpoints {
-    private final Registry registry;
+    /** How long a redirect URL stays valid: registry:2's default for its signed URLs. */
+    static final Duration REDIRECT_VALIDITY = Duration.ofMinutes(20);
 
-    BlobEndpoints(Registry registry) {
+    private final Registry registry;
+    private final boolean redirects;
+
+    BlobEndpoints(Registry registry, boolean redirects) {
         this.registry = registry;
+        this.redirects = redirects;
     }
 
     ApiResponse get(ApiRequest request, String name, Digest digest) throws IOException {
         BlobInfo blob = registry.blobs().stat(name, digest)
                 .orElseThrow(() -> new RegistryException(ErrorCode.BLOB_UNKNOWN, "blob unknown to registry",
                         java.util.Map.of("digest", digest.toString())));
+        if (redirects && !request.isHead()) {
+            Optional<URI> url = registry.blobs().redirectUrl(digest, "GET", REDIRECT_VALIDITY);
+            if (url.isPresent()) {
+                return ApiResponse.of(307)
+                        .header("Location", url.get().toString())
+                        .header("Docker-Content-Digest", digest.toString());
+            }
+        }
         String etag = "\"" + digest + "\"";
         ByteRange range = ByteRange.parse(request.header("Range"), blob.size());
         if (range == ByteRange.UNSATISFIABLE) {

@@ -1,0 +1,243 @@
+package dev.registry.storage.driver.s3;
+
+import dev.registry.storage.driver.StorageWriter;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.model.UploadPartRequest;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A write to one key as an S3 multipart upload. Bytes are gathered into one part of
+ * {@code chunksize} and uploaded when it is full, so an upload holds at most one part in memory
+ * whatever the blob's size. {@link #close()} uploads what is gathered as a (short) part, so the
+ * next writer, on any replica, finds everything in the unfinished upload.
+ *
+ * <p>S3 allows a part below 5 MiB only as the last one. A writer that continues an upload whose
+ * last part is short therefore does what registry:2's writer does before appending: it completes
+ * that upload (the key then holds everything so far), starts a new one, and makes the object its
+ * first parts, with server-side part copies, or, when it is below 5 MiB, by reading it back (at
+ * most 5 MiB, less than one part). The same happens when the writer continues a committed object.
+ */
+final class S3Writer implements StorageWriter {
+
+    /** An uploaded part. */
+    record Part(int number, String etag, long size) {
+    }
+
+    private final S3Driver driver;
+    private final String path;
+    private final String key;
+    private final int chunkSize;
+    /** The multipart upload, once there is one. */
+    private String uploadId;
+    private List<Part> parts;
+    /** Bytes of a committed object at the key that this writer continues and has not yet made parts of. */
+    private long continued;
+    private byte[] buffer;
+    private int buffered;
+    private long partBytes;
+    private boolean prepared;
+    private boolean closed;
+
+    S3Writer(S3Driver driver, String path, String key, String uploadId, List<Part> parts, long continued) {
+        this.driver = driver;
+        this.path = path;
+        this.key = key;
+        this.chunkSize = driver.options().chunkSize();
+        this.uploadId = uploadId;
+        this.parts = new ArrayList<>(parts);
+        this.continued = continued;
+        this.partBytes = parts.stream().mapToLong(Part::size).sum();
+    }
+
+    @Override
+    public int write(ByteBuffer source) throws IOException {
+        ensureOpen();
+        int written = source.remaining();
+        if (written == 0) {
+            return 0;
+        }
+        prepareToAppend();
+        while (source.hasRemaining()) {
+            if (buffer == null) {
+                buffer = new byte[chunkSize];
+            }
+            int take = Math.min(source.remaining(), chunkSize - buffered);
+            source.get(buffer, buffered, take);
+            buffered += take;
+            if (buffered == chunkSize) {
+                uploadPart();
+            }
+        }
+        return written;
+    }
+
+    @Override
+    public long size() {
+        return continued + partBytes + buffered;
+    }
+
+    /**
+     * Before the first byte: turns a short last part, or a committed object, into parts that
+     * others may follow (see the class comment).
+     */
+    private void prepareToAppend() throws IOException {
+        if (prepared) {
+            return;
+        }
+        prepared = true;
+        try {
+            if (!parts.isEmpty() && parts.get(parts.size() - 1).size() < S3Options.MIN_PART_SIZE) {
+                driver.complete(key, uploadId, parts);
+                continued = partBytes;
+                uploadId = null;
+                parts = new ArrayList<>();
+                partBytes = 0;
+            }
+            if (continued == 0) {
+                return;
+            }
+            if (continued < S3Options.MIN_PART_SIZE) {
+                readBackContinued();
+            } else {
+                uploadId = driver.createUpload(key);
+                parts = new ArrayList<>(driver.copyParts(key, key, uploadId,
+                        S3Driver.leadingRangeEnds(continued, driver.options().multipartCopyChunkSize())));
+                partBytes = continued;
+                continued = 0;
+            }
+        } catch (SdkException e) {
+            throw S3Driver.failure("continue writing", path, e);
+        }
+    }
+
+    /** Takes a committed object below the minimum part into the buffer, as the start of the first part. */
+    private void readBackContinued() throws IOException {
+        buffer = new byte[chunkSize];
+        int expected = (int) continued;
+        try (InputStream in = driver.client().getObject(r -> r.bucket(driver.bucket()).key(key))) {
+            int n;
+            while (buffered < expected && (n = in.read(buffer, buffered, expected - buffered)) >= 0) {
+                buffered += n;
+            }
+            if (buffered != expected || in.read() >= 0) {
+                throw new IOException("s3: " + path + " changed while it was being continued");
+            }
+        } catch (SdkException e) {
+            throw S3Driver.failure("continue writing", path, e);
+        }
+        continued = 0;
+    }
+
+    private void uploadPart() throws IOException {
+        try {
+            if (uploadId == null) {
+                uploadId = driver.createUpload(key);
+            }
+            int number = parts.isEmpty() ? 1 : parts.get(parts.size() - 1).number() + 1;
+            byte[] bytes = buffer;
+            int length = buffered;
+            // the SDK may read the body more than once (signing, retries): a fresh stream each time, no copy
+            RequestBody body = RequestBody.fromContentProvider(() -> new ByteArrayInputStream(bytes, 0, length),
+                    length, "application/octet-stream");
+            String etag = driver.client().uploadPart(UploadPartRequest.builder()
+                    .bucket(driver.bucket()).key(key).uploadId(uploadId).partNumber(number)
+                    .contentLength((long) length).build(), body).eTag();
+            parts.add(new Part(number, etag, length));
+            partBytes += length;
+            buffered = 0;
+        } catch (SdkException e) {
+            throw S3Driver.failure("write", path, e);
+        }
+    }
+
+    /**
+     * Completes the upload, so the object is at the key. A write that never needed a part (all
+     * of it fits in one) is one PutObject instead.
+     */
+    @Override
+    public void commit() throws IOException {
+        ensureOpen();
+        try {
+            if (uploadId == null && parts.isEmpty() && continued == 0) {
+                driver.client().putObject(driver.put(key).build(),
+                        RequestBody.fromByteBuffer(ByteBuffer.wrap(buffer == null ? new byte[0] : buffer, 0, buffered)));
+                buffered = 0;
+            } else if (continued > 0 && parts.isEmpty() && buffered == 0) {
+                // continued a committed object and wrote nothing: it already is the content
+                if (uploadId != null) {
+                    driver.abort(key, uploadId);
+                }
+            } else {
+                if (buffered > 0) {
+                    uploadPart();
+                }
+                if (parts.isEmpty()) {
+                    // an upload was started and nothing was written: S3 completes no upload without a part
+                    driver.abort(key, uploadId);
+                    driver.client().putObject(driver.put(key).build(), RequestBody.empty());
+                } else {
+                    driver.complete(key, uploadId, parts);
+                }
+            }
+        } catch (SdkException e) {
+            throw S3Driver.failure("commit", path, e);
+        }
+        release();
+    }
+
+    /** Aborts the upload and removes an object at the key, so nothing written can be resumed or read. */
+    @Override
+    public void cancel() throws IOException {
+        if (closed) {
+            return;
+        }
+        release();
+        try {
+            if (uploadId != null) {
+                driver.abort(key, uploadId);
+            }
+            driver.client().deleteObject(r -> r.bucket(driver.bucket()).key(key));
+        } catch (SdkException e) {
+            throw S3Driver.failure("cancel", path, e);
+        }
+    }
+
+    @Override
+    public boolean isOpen() {
+        return !closed;
+    }
+
+    /** Uploads what is gathered as a part, so the next writer finds it. */
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        try {
+            if (buffered > 0) {
+                uploadPart();
+            }
+        } finally {
+            release();
+        }
+    }
+
+    private void release() {
+        closed = true;
+        buffer = null;
+    }
+
+    private void ensureOpen() throws IOException {
+        if (closed) {
+            throw new ClosedChannelException();
+        }
+    }
+}

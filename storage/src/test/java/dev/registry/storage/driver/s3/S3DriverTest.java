@@ -1,0 +1,288 @@
+package dev.registry.storage.driver.s3;
+
+import dev.registry.storage.driver.StorageWriter;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.MultipartUpload;
+import software.amazon.awssdk.services.s3.model.Part;
+import software.amazon.awssdk.services.s3.model.S3Object;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What the contract cannot see of the S3 driver, over the real protocol (s3proxy): the keys it
+ * stores under (registry:2's), that uploads are multipart uploads of bounded parts that a second
+ * driver instance (another replica) continues, that deletes abort unfinished uploads, recovery
+ * from a continuation that died half way, pre-signed URLs with ranges, and the startup check.
+ */
+class S3DriverTest {
+    private static final int MiB = 1024 * 1024;
+    private static S3ProxyServer server;
+    private static S3Client raw;
+
+    private String bucket;
+    private S3Driver driver;
+
+    @BeforeAll
+    static void startServer() throws Exception {
+        server = S3ProxyServer.start();
+        raw = S3Client.builder()
+                .region(Region.of(S3ProxyServer.REGION))
+                .endpointOverride(server.endpoint())
+                .forcePathStyle(true)
+                .credentialsProvider(StaticCredentialsProvider.create(
+                        AwsBasicCredentials.create(S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY)))
+                .build();
+    }
+
+    @AfterAll
+    static void stopServer() {
+        if (raw != null) {
+            raw.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @BeforeEach
+    void openDriver() {
+        bucket = server.createBucket("s3driver");
+        driver = new S3Driver(options());
+    }
+
+    @AfterEach
+    void closeDriver() {
+        driver.close();
+    }
+
+    private S3Options options() {
+        return server.options(bucket).withRootDirectory("/some/root/")
+                .withChunkSizes(S3Options.MIN_PART_SIZE, S3Options.MIN_PART_SIZE, 6L * MiB);
+    }
+
+    private static byte[] random(int n, long seed) {
+        byte[] b = new byte[n];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    private List<String> keys() {
+        return raw.listObjectsV2Paginator(r -> r.bucket(bucket)).contents().stream().map(S3Object::key).sorted().toList();
+    }
+
+    private List<MultipartUpload> uploads() {
+        return raw.listMultipartUploads(r -> r.bucket(bucket)).uploads();
+    }
+
+    @Test
+    void keysAreRegistry2sUnderTheRootDirectory() throws IOException {
+        driver.putContent("/docker/registry/v2/repositories/a/b/_layers/sha256/ab/link", "sha256:ab".getBytes());
+        assertEquals(List.of("some/root/docker/registry/v2/repositories/a/b/_layers/sha256/ab/link"), keys());
+        try (S3Driver noRoot = new S3Driver(server.options(bucket).withRootDirectory("/"))) {
+            noRoot.putContent("/docker/registry/v2/x", new byte[] {1});
+        }
+        assertEquals(List.of("docker/registry/v2/x", "some/root/docker/registry/v2/repositories/a/b/_layers/sha256/ab/link"), keys());
+    }
+
+    @Test
+    void writesAreMultipartUploadsOfBoundedPartsThatAnotherInstanceContinues() throws IOException {
+        String path = "/docker/registry/v2/repositories/r/_uploads/u1/data";
+        String key = "some/root" + path;
+        byte[] first = random(12 * MiB + 5, 1);
+        try (StorageWriter writer = driver.writer(path, true)) {
+            // in small writes, as request bodies arrive
+            for (int at = 0; at < first.length; at += 64 * 1024) {
+                writer.write(ByteBuffer.wrap(first, at, Math.min(64 * 1024, first.length - at)));
+            }
+        }
+        MultipartUpload upload = uploads().get(0);
+        assertEquals(key, upload.key());
+        List<Long> partSizes = raw.listParts(r -> r.bucket(bucket).key(key).uploadId(upload.uploadId()))
+                .parts().stream().map(Part::size).toList();
+        assertEquals(List.of((long) 5 * MiB, (long) 5 * MiB, (long) 2 * MiB + 5), partSizes,
+                "one part per chunksize, the rest at close");
+        assertEquals(List.of(), keys(), "nothing is an object before the commit");
+
+        byte[] second = random(7 * MiB, 2);
+        try (S3Driver otherReplica = new S3Driver(options());
+             StorageWriter writer = otherReplica.writer(path, true)) {
+            assertEquals(first.length, writer.size());
+            writer.write(ByteBuffer.wrap(second));
+            writer.commit();
+        }
+        byte[] expected = Arrays.copyOf(first, first.length + second.length);
+        System.arraycopy(second, 0, expected, first.length, second.length);
+        assertArrayEquals(expected, driver.getContent(path));
+        assertEquals(List.of(), uploads(), "the commit leaves no unfinished upload");
+    }
+
+    @Test
+    void manySmallChunksThroughManyInstances() throws IOException {
+        String path = "/u/data";
+        byte[] all = random(4 * MiB + 100, 3);
+        int at = 0;
+        int[] sizes = {1, 999_999, 2 * MiB, 100_000, all.length - 1 - 999_999 - 2 * MiB - 100_000};
+        for (int size : sizes) {
+            try (S3Driver replica = new S3Driver(options()); StorageWriter writer = replica.writer(path, true)) {
+                assertEquals(at, writer.size());
+                writer.write(ByteBuffer.wrap(all, at, size));
+            }
+            at += size;
+        }
+        try (StorageWriter writer = driver.writer(path, true)) {
+            assertEquals(all.length, writer.size());
+            writer.commit();
+        }
+        assertArrayEquals(all, driver.getContent(path));
+    }
+
+    @Test
+    void deleteOfATreeAbortsItsUnfinishedUploads() throws IOException {
+        driver.putContent("/r/_uploads/u2/startedat", "now".getBytes());
+        try (StorageWriter writer = driver.writer("/r/_uploads/u2/data", true)) {
+            writer.write(ByteBuffer.wrap(random(1000, 4)));
+        }
+        try (StorageWriter writer = driver.writer("/r/_uploads/u3", true)) {
+            writer.write(ByteBuffer.wrap(random(1000, 4)));
+        }
+        assertEquals(2, uploads().size());
+        driver.delete("/r/_uploads/u2");
+        assertEquals(List.of("some/root/r/_uploads/u3"), uploads().stream().map(MultipartUpload::key).toList());
+        assertEquals(List.of(), keys());
+        driver.delete("/r/_uploads/u3");
+        assertEquals(List.of(), uploads());
+    }
+
+    /**
+     * A writer continuing past a short last part completes the upload and copies the object into
+     * a new one; if it dies after starting the new upload, the object still holds everything and
+     * the next writer must continue from it, not from the partial copy.
+     */
+    @Test
+    void aContinuationThatDiedHalfWayIsRecoveredFromTheObject() throws IOException {
+        String path = "/crash/data";
+        String key = "some/root" + path;
+        byte[] before = random(6 * MiB, 5);
+        raw.putObject(r -> r.bucket(bucket).key(key), RequestBody.fromBytes(before));
+        raw.createMultipartUpload(r -> r.bucket(bucket).key(key)); // the new upload, with no part copied yet
+        byte[] after = random(1000, 6);
+        try (StorageWriter writer = driver.writer(path, true)) {
+            assertEquals(before.length, writer.size());
+            writer.write(ByteBuffer.wrap(after));
+            writer.commit();
+        }
+        byte[] expected = Arrays.copyOf(before, before.length + after.length);
+        System.arraycopy(after, 0, expected, before.length, after.length);
+        assertArrayEquals(expected, driver.getContent(path));
+        assertEquals(List.of(), uploads());
+    }
+
+    @Test
+    void writerWithoutAppendDiscardsUnfinishedUploads() throws IOException {
+        try (StorageWriter writer = driver.writer("/w/data", true)) {
+            writer.write(ByteBuffer.wrap(random(100, 7)));
+        }
+        try (StorageWriter writer = driver.writer("/w/data", false)) {
+            assertEquals(0, writer.size());
+            writer.write(ByteBuffer.wrap("fresh".getBytes()));
+        }
+        try (StorageWriter writer = driver.writer("/w/data", true)) {
+            assertEquals(5, writer.size());
+            writer.commit();
+        }
+        assertEquals("fresh", new String(driver.getContent("/w/data")));
+        assertEquals(List.of(), uploads());
+    }
+
+    @Test
+    void largeMovesAreMultipartCopies() throws IOException {
+        byte[] content = random(16 * MiB + 1, 8);
+        try (StorageWriter writer = driver.writer("/big/_uploads/x/data", false)) {
+            writer.write(ByteBuffer.wrap(content));
+            writer.commit();
+        }
+        driver.move("/big/_uploads/x/data", "/big/blobs/data");
+        assertArrayEquals(content, driver.getContent("/big/blobs/data"));
+        assertEquals(List.of("some/root/big/blobs/data"), keys());
+        assertEquals(List.of(), uploads());
+    }
+
+    @Test
+    void presignedUrlsServeBytesAndRangesToAPlainHttpClient() throws Exception {
+        byte[] content = random(300_000, 9);
+        driver.putContent("/docker/registry/v2/blobs/sha256/aa/aabb/data", content);
+        URI url = driver.redirectUrl("/docker/registry/v2/blobs/sha256/aa/aabb/data", "GET", Duration.ofMinutes(20)).orElseThrow();
+        assertTrue(url.getRawQuery().contains("X-Amz-Signature="), url.toString());
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            HttpResponse<byte[]> whole = http.send(HttpRequest.newBuilder(url).build(), HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(200, whole.statusCode());
+            assertArrayEquals(content, whole.body());
+            HttpResponse<byte[]> range = http.send(HttpRequest.newBuilder(url).header("Range", "bytes=1000-1999").build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(206, range.statusCode());
+            assertArrayEquals(Arrays.copyOfRange(content, 1000, 2000), range.body());
+            URI tampered = URI.create(url.toString().replace("aabb", "aabc"));
+            HttpResponse<byte[]> refused = http.send(HttpRequest.newBuilder(tampered).build(), HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals(403, refused.statusCode(), "a URL for another key is not signed");
+        }
+    }
+
+    @Test
+    void bucketCheckPassesForAWritableBucket() throws IOException {
+        driver.checkBucket();
+        assertEquals(List.of(), keys(), "the write check removes its object");
+    }
+
+    @Test
+    void bucketCheckNamesAMissingBucket() {
+        try (S3Driver wrong = new S3Driver(server.options("no-such-bucket-here"))) {
+            S3BucketCheckException e = assertThrows(S3BucketCheckException.class, wrong::checkBucket);
+            assertEquals(S3BucketCheckException.Problem.NO_SUCH_BUCKET, e.problem(), e.getMessage());
+        }
+    }
+
+    @Test
+    void bucketCheckNamesWrongCredentials() {
+        try (S3Driver wrong = new S3Driver(server.options(bucket).withCredentials(S3ProxyServer.ACCESS_KEY, "not-the-secret"))) {
+            S3BucketCheckException e = assertThrows(S3BucketCheckException.class, wrong::checkBucket);
+            assertEquals(S3BucketCheckException.Problem.ACCESS_DENIED, e.problem(), e.getMessage());
+        }
+    }
+
+    @Test
+    void bucketCheckNamesAnUnreachableEndpoint() throws IOException {
+        int closedPort;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        S3Options options = S3Options.of(bucket, S3ProxyServer.REGION, URI.create("http://127.0.0.1:" + closedPort))
+                .withCredentials(S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY);
+        try (S3Driver wrong = new S3Driver(options)) {
+            S3BucketCheckException e = assertThrows(S3BucketCheckException.class, wrong::checkBucket);
+            assertEquals(S3BucketCheckException.Problem.UNREACHABLE, e.problem(), e.getMessage());
+        }
+    }
+}
