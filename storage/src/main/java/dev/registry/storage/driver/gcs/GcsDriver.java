@@ -1,9 +1,12 @@
 package dev.registry.storage.driver.gcs;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.api.gax.paging.Page;
 import com.google.api.gax.retrying.RetrySettings;
 import com.google.auth.ServiceAccountSigner;
 import com.google.auth.oauth2.GoogleCredentials;
+import com.google.auth.oauth2.ServiceAccountCredentials;
 import com.google.cloud.NoCredentials;
 import com.google.cloud.ReadChannel;
 import com.google.cloud.storage.Blob;
@@ -102,9 +105,10 @@ public final class GcsDriver implements StorageDriver {
                         .build());
         options.setCredentials(credentials == null ? NoCredentials.getInstance() : credentials);
         settings.endpoint().ifPresent(uri -> options.setHost(uri.toString()));
-        Optional<ServiceAccountSigner> signer = credentials instanceof ServiceAccountSigner s
-                && credentials instanceof com.google.auth.oauth2.ServiceAccountCredentials
-                ? Optional.of(s) : Optional.empty();
+        // Only a key signs locally; other credentials (GKE, the metadata server) would sign each URL
+        // through the IAM signBlob API, a network call per redirected pull.
+        Optional<ServiceAccountSigner> signer = credentials instanceof ServiceAccountCredentials key
+                ? Optional.of(key) : Optional.empty();
         GcsDriver driver = new GcsDriver(options.build().getService(), settings, signer);
         driver.checkBucket(options.setRetrySettings(RetrySettings.newBuilder().setMaxAttempts(1).build())
                 .build().getService());
@@ -137,7 +141,7 @@ public final class GcsDriver implements StorageDriver {
     private static String projectId(GcsSettings settings) {
         if (settings.credentialsJson().isPresent()) {
             try {
-                var node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(settings.credentialsJson().get());
+                JsonNode node = new ObjectMapper().readTree(settings.credentialsJson().get());
                 if (node.path("project_id").isTextual()) {
                     return node.path("project_id").asText();
                 }
