@@ -14,7 +14,7 @@ final class StorageBinder {
     private static final ConfigKey MAINTENANCE = STORAGE.child("maintenance");
     private static final ConfigKey PURGING = MAINTENANCE.child("uploadpurging");
     /** registry:2 drivers that this server does not implement yet. */
-    private static final Set<String> UNSUPPORTED_DRIVERS = Set.of("gcs", "azure", "swift", "oss");
+    private static final Set<String> UNSUPPORTED_DRIVERS = Set.of("azure", "swift", "oss");
     private static final String EXAMPLE = "'storage: {filesystem: {rootdirectory: /var/lib/registry}}'";
 
     private StorageBinder() {
@@ -61,6 +61,7 @@ final class StorageBinder {
             case "filesystem" -> filesystem(storage.get(name), defaultRoot);
             case "inmemory" -> inMemory(storage.get(name));
             case "s3" -> S3Binder.bind(storage.get(name));
+            case "gcs" -> GcsBinder.bind(storage.get(name));
             default -> throw STORAGE.child(name).problem("names the unknown storage driver '" + name
                     + "': use storage.filesystem instead");
         };

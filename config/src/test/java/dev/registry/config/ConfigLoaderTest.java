@@ -809,7 +809,7 @@ class ConfigLoaderTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"gcs", "azure", "swift", "oss"})
+    @ValueSource(strings = {"azure", "swift", "oss"})
     void unsupportedDriverFailsNamingIt(String driver) {
         ConfigException e = failure("storage:\n  " + driver + ":\n    bucket: b\n", Map.of());
 

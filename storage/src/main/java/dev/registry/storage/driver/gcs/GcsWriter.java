@@ -1,0 +1,172 @@
+package dev.registry.storage.driver.gcs;
+
+import com.google.cloud.WriteChannel;
+import com.google.cloud.storage.Blob;
+import com.google.cloud.storage.BlobId;
+import com.google.cloud.storage.BlobInfo;
+import com.google.cloud.storage.Storage;
+import com.google.cloud.storage.StorageException;
+import dev.registry.storage.driver.StorageWriter;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * Streams the bytes of one writer into a resumable upload of {@code chunkSize} requests, so memory
+ * stays at one chunk whatever the size.
+ *
+ * <p>Resuming without reading back: the object at the path always holds everything written by
+ * earlier writers (each one's upload is finished when it closes). A writer opened with
+ * {@code append} on an object that exists learns its size and generation from its metadata and
+ * uploads its own bytes as a separate part (a hidden sibling); when it closes or commits, GCS
+ * composes object + part into the object, server-side, on condition that the object is still the
+ * generation this writer started from, so two writers racing on one path cannot both win. The part
+ * is then deleted. Any replica can therefore continue an upload; no session state lives in memory
+ * between writers.
+ */
+final class GcsWriter implements StorageWriter {
+    private final GcsDriver driver;
+    private final String path;
+    private final BlobId target;
+    /** Generation of the stored object this writer appends to; 0 when it starts a new object. */
+    private final long baseGeneration;
+    private final long baseSize;
+    /** The object the stream goes to: the target itself, or a part when appending to stored bytes. */
+    private BlobId streamTarget;
+    private WriteChannel stream;
+    private long streamed;
+    private boolean finished;
+
+    private GcsWriter(GcsDriver driver, String path, long baseGeneration, long baseSize) {
+        this.driver = driver;
+        this.path = path;
+        this.target = driver.blobId(path);
+        this.baseGeneration = baseGeneration;
+        this.baseSize = baseSize;
+    }
+
+    static GcsWriter open(GcsDriver driver, String path, boolean append) throws IOException {
+        if (!append) {
+            return new GcsWriter(driver, path, 0, 0);
+        }
+        Blob existing = driver.getBlob(path);
+        return existing == null
+                ? new GcsWriter(driver, path, 0, 0)
+                : new GcsWriter(driver, path, existing.getGeneration(), existing.getSize());
+    }
+
+    @Override
+    public int write(ByteBuffer source) throws IOException {
+        if (finished) {
+            throw new IOException("writer for " + path + " is already closed");
+        }
+        int written = 0;
+        if (!source.hasRemaining()) {
+            return 0;
+        }
+        WriteChannel channel = stream();
+        try {
+            while (source.hasRemaining()) {
+                written += channel.write(source);
+            }
+        } catch (StorageException e) {
+            throw GcsDriver.translate(path, e);
+        }
+        streamed += written;
+        return written;
+    }
+
+    private WriteChannel stream() throws IOException {
+        if (stream == null) {
+            Storage.BlobWriteOption precondition;
+            if (baseGeneration == 0) {
+                streamTarget = target;
+                // a new object replaces whatever is there (append found nothing, or this is a rewrite)
+                precondition = null;
+            } else {
+                streamTarget = BlobId.of(driver.bucket(), driver.partKey(path));
+                precondition = Storage.BlobWriteOption.doesNotExist();
+            }
+            BlobInfo info = BlobInfo.newBuilder(streamTarget).setContentType(GcsDriver.CONTENT_TYPE).build();
+            try {
+                stream = precondition == null
+                        ? driver.storage().writer(info)
+                        : driver.storage().writer(info, precondition);
+            } catch (StorageException e) {
+                throw GcsDriver.translate(path, e);
+            }
+            stream.setChunkSize(driver.chunkSize());
+        }
+        return stream;
+    }
+
+    @Override
+    public long size() {
+        return baseSize + streamed;
+    }
+
+    @Override
+    public void commit() throws IOException {
+        if (finished) {
+            throw new IOException("writer for " + path + " is already closed");
+        }
+        finish();
+    }
+
+    @Override
+    public void cancel() throws IOException {
+        finished = true;
+        // an unfinished resumable upload creates no object; GCS forgets the session after a week
+        stream = null;
+        if (streamTarget != null && !streamTarget.equals(target)) {
+            driver.deleteQuietly(streamTarget, path);
+        }
+        driver.deleteQuietly(target, path);
+    }
+
+    @Override
+    public boolean isOpen() {
+        return !finished;
+    }
+
+    /** Finishes the upload, so that the object holds everything written; a later writer may append. */
+    @Override
+    public void close() throws IOException {
+        if (!finished) {
+            finish();
+        }
+    }
+
+    private void finish() throws IOException {
+        finished = true;
+        Storage storage = driver.storage();
+        try {
+            if (stream == null) {
+                if (baseGeneration == 0) {
+                    // nothing written to a new (or rewritten) object: it still has to exist, empty
+                    storage.create(BlobInfo.newBuilder(target).setContentType(GcsDriver.CONTENT_TYPE).build(), new byte[0]);
+                }
+                return;
+            }
+            stream.close();
+            if (streamTarget.equals(target)) {
+                return;
+            }
+            try {
+                storage.compose(Storage.ComposeRequest.newBuilder()
+                        .addSource(target.getName(), baseGeneration)
+                        .addSource(streamTarget.getName())
+                        .setTarget(BlobInfo.newBuilder(target).setContentType(GcsDriver.CONTENT_TYPE).build())
+                        .setTargetOptions(Storage.BlobTargetOption.generationMatch(baseGeneration))
+                        .build());
+            } finally {
+                driver.deleteQuietly(streamTarget, path);
+            }
+        } catch (StorageException e) {
+            if (e.getCode() == 412 || e.getCode() == 404 && streamTarget != null && !streamTarget.equals(target)) {
+                // the generation appended to was replaced (412) or is gone (404: replaced or cancelled)
+                throw new IOException(path + " was changed by another writer while this one appended to it", e);
+            }
+            throw GcsDriver.translate(path, e);
+        }
+    }
+}
