@@ -23,7 +23,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import dev.registry.server.tls.Http2Support;
 import io.netty.handler.stream.ChunkedNioFile;
-import io.netty.handler.stream.ChunkedNioStream;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -245,6 +244,7 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
                 || connections.draining();
         HttpResponse head;
         Object content = null;
+        ReadableByteChannel pumped = null;
         long bytes;
         if (response.stream() != null && !response.isHeadersOnly() && !request.isHead()) {
             head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status());
@@ -257,7 +257,7 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
             } else if (stream instanceof FileChannel file && chunkedFile(file, response) instanceof ChunkedNioFile chunks) {
                 content = new HttpChunkedInput(chunks);
             } else {
-                content = new HttpChunkedInput(new ChunkedNioStream(new BoundedChannel(stream, response.streamLength()), STREAM_CHUNK));
+                pumped = stream;
             }
         } else {
             closeQuietly(response.stream());
@@ -277,7 +277,10 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
         // An HTTP/1.0 client keeps the connection only if the answer says keep-alive explicitly.
         HttpUtil.setKeepAlive(head.headers(), version, !close);
         ChannelFuture future;
-        if (content == null) {
+        if (pumped != null) {
+            ctx.write(head);
+            future = StreamPump.start(ctx, pumped, response.streamLength(), STREAM_CHUNK, workers);
+        } else if (content == null) {
             future = ctx.writeAndFlush(head);
         } else {
             ctx.write(head);
@@ -383,44 +386,4 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Reads at most {@code remaining} bytes of a channel, then reports its end. */
-    private static final class BoundedChannel implements ReadableByteChannel {
-        private final ReadableByteChannel delegate;
-        private long remaining;
-
-        BoundedChannel(ReadableByteChannel delegate, long remaining) {
-            this.delegate = delegate;
-            this.remaining = remaining;
-        }
-
-        @Override
-        public int read(ByteBuffer destination) throws IOException {
-            if (remaining <= 0) {
-                return -1;
-            }
-            int limit = destination.limit();
-            if (destination.remaining() > remaining) {
-                destination.limit(destination.position() + (int) remaining);
-            }
-            try {
-                int n = delegate.read(destination);
-                if (n > 0) {
-                    remaining -= n;
-                }
-                return n;
-            } finally {
-                destination.limit(limit);
-            }
-        }
-
-        @Override
-        public boolean isOpen() {
-            return delegate.isOpen();
-        }
-
-        @Override
-        public void close() throws IOException {
-            delegate.close();
-        }
-    }
 }
