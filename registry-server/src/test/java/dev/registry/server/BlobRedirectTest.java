@@ -3,9 +3,7 @@ package dev.registry.server;
 import dev.registry.config.InMemoryConfig;
 import dev.registry.config.RegistryConfig;
 import dev.registry.config.StorageConfig;
-import dev.registry.storage.driver.FileInfo;
-import dev.registry.storage.driver.StorageDriver;
-import dev.registry.storage.driver.StorageWriter;
+import dev.registry.storage.driver.ForwardingDriver;
 import dev.registry.storage.driver.inmemory.InMemoryDriver;
 import org.junit.jupiter.api.Test;
 
@@ -14,12 +12,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.channels.ReadableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -106,58 +102,20 @@ class BlobRedirectTest {
     }
 
     /** An in-memory store that signs URLs as an object store would (the URL is fake; nothing fetches it). */
-    private static final class SigningDriver implements StorageDriver {
-        private final InMemoryDriver store = new InMemoryDriver();
+    private static final class SigningDriver extends ForwardingDriver {
+        SigningDriver() {
+            super(new InMemoryDriver());
+        }
 
         @Override
         public Optional<URI> redirectUrl(String path, String method, Duration validFor) throws IOException {
-            store.stat(path);
+            delegate.stat(path);
             return Optional.of(URI.create("https://signed.example/bucket" + path + "?method=" + method + "&expires=" + validFor.toSeconds()));
         }
 
         @Override
         public String name() {
             return "signing";
-        }
-
-        @Override
-        public byte[] getContent(String path) throws IOException {
-            return store.getContent(path);
-        }
-
-        @Override
-        public void putContent(String path, byte[] content) throws IOException {
-            store.putContent(path, content);
-        }
-
-        @Override
-        public ReadableByteChannel reader(String path, long offset) throws IOException {
-            return store.reader(path, offset);
-        }
-
-        @Override
-        public StorageWriter writer(String path, boolean append) throws IOException {
-            return store.writer(path, append);
-        }
-
-        @Override
-        public FileInfo stat(String path) throws IOException {
-            return store.stat(path);
-        }
-
-        @Override
-        public List<String> list(String path) throws IOException {
-            return store.list(path);
-        }
-
-        @Override
-        public void move(String source, String destination) throws IOException {
-            store.move(source, destination);
-        }
-
-        @Override
-        public void delete(String path) throws IOException {
-            store.delete(path);
         }
     }
 }

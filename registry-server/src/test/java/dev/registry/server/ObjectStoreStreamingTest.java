@@ -1,9 +1,8 @@
 package dev.registry.server;
 
 import dev.registry.config.InMemoryConfig;
-import dev.registry.storage.driver.FileInfo;
+import dev.registry.storage.driver.ForwardingDriver;
 import dev.registry.storage.driver.StorageDriver;
-import dev.registry.storage.driver.StorageWriter;
 import dev.registry.storage.driver.inmemory.InMemoryDriver;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import org.junit.jupiter.api.AfterAll;
@@ -117,30 +116,14 @@ class ObjectStoreStreamingTest {
     }
 
     /** Delegates to the in-memory driver, counting blob reads, and can hold them at a gate. */
-    private static final class ObservedDriver implements StorageDriver {
-        private final StorageDriver delegate;
+    private static final class ObservedDriver extends ForwardingDriver {
         final AtomicInteger reads = new AtomicInteger();
         final AtomicInteger eventLoopReads = new AtomicInteger();
         final CountDownLatch waiting = new CountDownLatch(1);
         volatile CountDownLatch gate;
 
         ObservedDriver(StorageDriver delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public String name() {
-            return delegate.name();
-        }
-
-        @Override
-        public byte[] getContent(String path) throws IOException {
-            return delegate.getContent(path);
-        }
-
-        @Override
-        public void putContent(String path, byte[] content) throws IOException {
-            delegate.putContent(path, content);
+            super(delegate);
         }
 
         @Override
@@ -179,31 +162,6 @@ class ObjectStoreStreamingTest {
                     channel.close();
                 }
             };
-        }
-
-        @Override
-        public StorageWriter writer(String path, boolean append) throws IOException {
-            return delegate.writer(path, append);
-        }
-
-        @Override
-        public FileInfo stat(String path) throws IOException {
-            return delegate.stat(path);
-        }
-
-        @Override
-        public List<String> list(String path) throws IOException {
-            return delegate.list(path);
-        }
-
-        @Override
-        public void move(String source, String destination) throws IOException {
-            delegate.move(source, destination);
-        }
-
-        @Override
-        public void delete(String path) throws IOException {
-            delegate.delete(path);
         }
     }
 }

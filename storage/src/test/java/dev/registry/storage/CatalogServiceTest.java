@@ -1,15 +1,13 @@
 package dev.registry.storage;
 
-import dev.registry.storage.driver.FileInfo;
+import dev.registry.storage.driver.ForwardingDriver;
 import dev.registry.storage.driver.StorageDriver;
-import dev.registry.storage.driver.StorageWriter;
 import dev.registry.storage.driver.filesystem.FilesystemDriver;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.channels.ReadableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,42 +29,11 @@ class CatalogServiceTest {
     Registry registry;
 
     /** Delegates to a filesystem driver and records which directories were listed. */
-    static final class RecordingDriver implements StorageDriver {
-        final StorageDriver delegate;
+    static final class RecordingDriver extends ForwardingDriver {
         final List<String> listed = Collections.synchronizedList(new ArrayList<>());
 
         RecordingDriver(StorageDriver delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public String name() {
-            return delegate.name();
-        }
-
-        @Override
-        public byte[] getContent(String path) throws IOException {
-            return delegate.getContent(path);
-        }
-
-        @Override
-        public void putContent(String path, byte[] content) throws IOException {
-            delegate.putContent(path, content);
-        }
-
-        @Override
-        public ReadableByteChannel reader(String path, long offset) throws IOException {
-            return delegate.reader(path, offset);
-        }
-
-        @Override
-        public StorageWriter writer(String path, boolean append) throws IOException {
-            return delegate.writer(path, append);
-        }
-
-        @Override
-        public FileInfo stat(String path) throws IOException {
-            return delegate.stat(path);
+            super(delegate);
         }
 
         @Override
@@ -75,15 +42,6 @@ class CatalogServiceTest {
             return delegate.list(path);
         }
 
-        @Override
-        public void move(String source, String destination) throws IOException {
-            delegate.move(source, destination);
-        }
-
-        @Override
-        public void delete(String path) throws IOException {
-            delegate.delete(path);
-        }
     }
 
     @BeforeEach

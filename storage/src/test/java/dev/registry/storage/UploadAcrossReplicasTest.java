@@ -1,6 +1,6 @@
 package dev.registry.storage;
 
-import dev.registry.storage.driver.FileInfo;
+import dev.registry.storage.driver.ForwardingDriver;
 import dev.registry.storage.driver.StorageDriver;
 import dev.registry.storage.driver.StorageWriter;
 import dev.registry.storage.driver.filesystem.FilesystemDriver;
@@ -9,14 +9,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.net.URI;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static dev.registry.storage.TestSupport.assertRegistryError;
@@ -144,32 +141,11 @@ class UploadAcrossReplicasTest {
     }
 
     /** Counts reads of upload data, which a replica taking the next chunk must not need. */
-    private static final class UploadReadsForbidden implements StorageDriver {
-        final StorageDriver delegate;
+    private static final class UploadReadsForbidden extends ForwardingDriver {
         final AtomicInteger uploadReads = new AtomicInteger();
 
         UploadReadsForbidden(StorageDriver delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public String name() {
-            return delegate.name();
-        }
-
-        @Override
-        public byte[] getContent(String path) throws IOException {
-            return delegate.getContent(path);
-        }
-
-        @Override
-        public void putContent(String path, byte[] content) throws IOException {
-            delegate.putContent(path, content);
-        }
-
-        @Override
-        public void putVolatileContent(String path, byte[] content) throws IOException {
-            delegate.putVolatileContent(path, content);
+            super(delegate);
         }
 
         @Override
@@ -178,36 +154,6 @@ class UploadAcrossReplicasTest {
                 uploadReads.incrementAndGet();
             }
             return delegate.reader(path, offset);
-        }
-
-        @Override
-        public StorageWriter writer(String path, boolean append) throws IOException {
-            return delegate.writer(path, append);
-        }
-
-        @Override
-        public FileInfo stat(String path) throws IOException {
-            return delegate.stat(path);
-        }
-
-        @Override
-        public List<String> list(String path) throws IOException {
-            return delegate.list(path);
-        }
-
-        @Override
-        public void move(String source, String destination) throws IOException {
-            delegate.move(source, destination);
-        }
-
-        @Override
-        public void delete(String path) throws IOException {
-            delegate.delete(path);
-        }
-
-        @Override
-        public Optional<URI> redirectUrl(String path, String method, Duration validFor) throws IOException {
-            return delegate.redirectUrl(path, method, validFor);
         }
     }
 }
