@@ -403,9 +403,16 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
     // ------------------------------------------------------------------ writes
 
     /**
-     * With {@code append}, continues the newest unfinished multipart upload of the path's key (as
-     * registry:2 does), or a committed object at the path, or starts empty. Without it, aborts any
-     * unfinished upload and removes an object at the path, so nothing older can be resumed later.
+     * With {@code append}, continues the key's unfinished multipart upload (as registry:2 does),
+     * or a committed object at the path, or starts empty. Without it, aborts any unfinished upload
+     * and removes an object at the path, so nothing older can be resumed later.
+     *
+     * <p>The upload is found with {@code ListMultipartUploads}, and also through the small object
+     * at {@link #activeUploadKey} that names the upload this driver's writer last started for
+     * the key: a listing can miss an upload that exists (s3proxy's filesystem store did under
+     * concurrent writes to other keys), and then the writer would count only the committed
+     * object, an older and smaller size. With several listed uploads the recorded one wins, as
+     * their {@code Initiated} times may be equal (to the second, or bogus).
      */
     @Override
     public StorageWriter writer(String path, boolean append) throws IOException {
@@ -416,16 +423,21 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
                     abort(key, upload.uploadId());
                 }
                 s3.deleteObject(d -> d.bucket(bucket).key(key));
+                forgetUpload(key);
                 return new S3Writer(this, path, key, null, List.of(), 0);
             }
-            Optional<MultipartUpload> newest = uploadsOf(key).stream()
-                    .max(Comparator.comparing(MultipartUpload::initiated));
+            List<MultipartUpload> listed = uploadsOf(key);
+            Optional<String> recorded = listed.size() == 1 ? Optional.empty() : recordedUpload(key);
+            Optional<String> chosen = recorded.filter(id -> listed.isEmpty()
+                            || listed.stream().anyMatch(u -> u.uploadId().equals(id)))
+                    .or(() -> listed.stream().max(Comparator.comparing(MultipartUpload::initiated)).map(MultipartUpload::uploadId));
             long committed = committedSize(key);
-            if (newest.isEmpty()) {
+            List<S3Writer.Part> parts = chosen.isEmpty() ? List.of() : partsOf(key, chosen.get());
+            if (chosen.isEmpty() || (parts.isEmpty() && listed.isEmpty())) {
+                // none, or the recorded upload is finished (S3 says NoSuchUpload, s3proxy lists no part)
                 return new S3Writer(this, path, key, null, List.of(), committed);
             }
-            String uploadId = newest.get().uploadId();
-            List<S3Writer.Part> parts = partsOf(key, uploadId);
+            String uploadId = chosen.get();
             long uploaded = parts.stream().mapToLong(S3Writer.Part::size).sum();
             if (committed > uploaded || !contiguous(parts)) {
                 // A writer that continued the committed object died before it had copied it all
@@ -437,6 +449,37 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
             return new S3Writer(this, path, key, uploadId, parts, 0);
         } catch (SdkException e) {
             throw failure("open writer for", path, e);
+        }
+    }
+
+    /**
+     * The key of the object that names the multipart upload a writer last started for
+     * {@code key}: beside it, so that deleting the upload's directory removes it too.
+     */
+    static String activeUploadKey(String key) {
+        return key + ".s3upload";
+    }
+
+    /** Records {@code uploadId} as the key's upload in progress (see {@link #writer}). */
+    void recordUpload(String key, String uploadId) {
+        s3.putObject(put(activeUploadKey(key)).build(), RequestBody.fromString(uploadId, java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    /** Removes the record of the key's upload, once it is completed or aborted. */
+    void forgetUpload(String key) {
+        s3.deleteObject(d -> d.bucket(bucket).key(activeUploadKey(key)));
+    }
+
+    private Optional<String> recordedUpload(String key) {
+        try {
+            String id = s3.getObjectAsBytes(r -> r.bucket(bucket).key(activeUploadKey(key)))
+                    .asString(java.nio.charset.StandardCharsets.UTF_8).trim();
+            return id.isEmpty() ? Optional.empty() : Optional.of(id);
+        } catch (S3Exception e) {
+            if (e.statusCode() == 404) {
+                return Optional.empty();
+            }
+            throw e;
         }
     }
 
@@ -475,14 +518,29 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
 
     private List<S3Writer.Part> partsOf(String key, String uploadId) {
         List<S3Writer.Part> parts = new ArrayList<>();
-        for (ListPartsResponse page : s3.listPartsPaginator(r -> r.bucket(bucket).key(key).uploadId(uploadId))) {
-            page.parts().forEach(p -> parts.add(new S3Writer.Part(p.partNumber(), p.eTag(), p.size())));
+        try {
+            for (ListPartsResponse page : s3.listPartsPaginator(r -> r.bucket(bucket).key(key).uploadId(uploadId))) {
+                page.parts().forEach(p -> parts.add(new S3Writer.Part(p.partNumber(), p.eTag(), p.size())));
+            }
+        } catch (S3Exception e) {
+            if (e.statusCode() != 404) { // NoSuchUpload: completed or aborted meanwhile
+                throw e;
+            }
+            return List.of();
         }
         parts.sort(Comparator.comparingInt(S3Writer.Part::number));
         return parts;
     }
 
+    /** Starts a multipart upload for {@code key} and records it as the key's upload in progress. */
     String createUpload(String key) {
+        String uploadId = startUpload(key);
+        recordUpload(key, uploadId);
+        return uploadId;
+    }
+
+    /** Starts a multipart upload for {@code key} that no writer will continue (a copy). */
+    private String startUpload(String key) {
         CreateMultipartUploadRequest.Builder create = CreateMultipartUploadRequest.builder()
                 .bucket(bucket).key(key).contentType(CONTENT_TYPE);
         encryption().ifPresent(create::serverSideEncryption);
@@ -597,7 +655,7 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
                 options.storageClassToSend().ifPresent(copy::storageClass);
                 s3.copyObject(copy.build());
             } else {
-                String uploadId = createUpload(to);
+                String uploadId = startUpload(to);
                 try {
                     complete(to, uploadId, copyParts(from, to, uploadId, rangeEnds(size, options.multipartCopyChunkSize())));
                 } catch (IOException | SdkException e) {
@@ -636,6 +694,7 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
                     abort(key, upload.uploadId());
                     found = true;
                 }
+                forgetUpload(key);
             }
             String startAfter = null;
             while (true) {

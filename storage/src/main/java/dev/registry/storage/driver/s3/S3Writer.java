@@ -187,6 +187,7 @@ final class S3Writer implements StorageWriter {
                     driver.complete(key, uploadId, parts);
                 }
             }
+            driver.forgetUpload(key);
         } catch (SdkException e) {
             throw S3Driver.failure("commit", path, e);
         }
@@ -205,6 +206,7 @@ final class S3Writer implements StorageWriter {
                 driver.abort(key, uploadId);
             }
             driver.client().deleteObject(r -> r.bucket(driver.bucket()).key(key));
+            driver.forgetUpload(key);
         } catch (SdkException e) {
             throw S3Driver.failure("cancel", path, e);
         }

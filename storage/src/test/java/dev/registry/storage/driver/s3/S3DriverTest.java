@@ -124,7 +124,7 @@ class S3DriverTest {
                 .parts().stream().map(Part::size).toList();
         assertEquals(List.of((long) 5 * MiB, (long) 5 * MiB, (long) 2 * MiB + 5), partSizes,
                 "one part per chunksize, the rest at close");
-        assertEquals(List.of(), keys(), "nothing is an object before the commit");
+        assertEquals(List.of(key + ".s3upload"), keys(), "nothing is an object before the commit but the upload's record");
 
         byte[] second = random(7 * MiB, 2);
         try (S3Driver otherReplica = new S3Driver(options());
@@ -137,6 +137,7 @@ class S3DriverTest {
         System.arraycopy(second, 0, expected, first.length, second.length);
         assertArrayEquals(expected, driver.getContent(path));
         assertEquals(List.of(), uploads(), "the commit leaves no unfinished upload");
+        assertEquals(List.of(key), keys(), "and no record of one");
     }
 
     @Test
@@ -159,6 +160,49 @@ class S3DriverTest {
         assertArrayEquals(all, driver.getContent(path));
     }
 
+    /**
+     * Uploads in small chunks, as registry clients push layers, several at once, each chunk
+     * through a writer of its own: every writer must count every byte the one before it wrote.
+     * s3proxy's ListMultipartUploads now and then missed an upload in progress under this load,
+     * and the writer then counted only the object of the chunks before the last one: the
+     * registry answered the next chunk 416. The driver now also finds the upload by its record.
+     */
+    @Test
+    void concurrentSmallChunkedUploadsKeepTheirSizes() throws Exception {
+        int uploads = 8;
+        int chunks = 12;
+        List<java.util.concurrent.Future<?>> runs = new java.util.ArrayList<>();
+        try (var threads = java.util.concurrent.Executors.newFixedThreadPool(uploads)) {
+            for (int u = 0; u < uploads; u++) {
+                int id = u;
+                runs.add(threads.submit(() -> {
+                    String path = "/docker/registry/v2/repositories/r" + id + "/_uploads/u" + id + "/data";
+                    Random random = new Random(id);
+                    java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+                    for (int c = 0; c < chunks; c++) {
+                        byte[] chunk = random(16 * 1024 + random.nextInt(48 * 1024), id * 1000L + c);
+                        try (StorageWriter writer = driver.writer(path, true)) {
+                            assertEquals(all.size(), writer.size(), "upload " + id + " before chunk " + c);
+                            writer.write(ByteBuffer.wrap(chunk));
+                        }
+                        all.write(chunk, 0, chunk.length);
+                    }
+                    try (StorageWriter writer = driver.writer(path, true)) {
+                        assertEquals(all.size(), writer.size());
+                        writer.commit();
+                    }
+                    assertArrayEquals(all.toByteArray(), driver.getContent(path));
+                    return null;
+                }));
+            }
+            for (var run : runs) {
+                run.get();
+            }
+        }
+        assertEquals(List.of(), uploads());
+        assertEquals(uploads, keys().size(), "the data objects and no upload record: " + keys());
+    }
+
     @Test
     void deleteOfATreeAbortsItsUnfinishedUploads() throws IOException {
         driver.putContent("/r/_uploads/u2/startedat", "now".getBytes());
@@ -171,9 +215,10 @@ class S3DriverTest {
         assertEquals(2, uploads().size());
         driver.delete("/r/_uploads/u2");
         assertEquals(List.of("some/root/r/_uploads/u3"), uploads().stream().map(MultipartUpload::key).toList());
-        assertEquals(List.of(), keys());
+        assertEquals(List.of("some/root/r/_uploads/u3.s3upload"), keys());
         driver.delete("/r/_uploads/u3");
         assertEquals(List.of(), uploads());
+        assertEquals(List.of(), keys());
     }
 
     /**
