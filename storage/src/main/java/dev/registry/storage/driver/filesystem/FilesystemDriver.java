@@ -101,8 +101,29 @@ public final class FilesystemDriver implements StorageDriver {
     /**
      * Writes {@code content} to a temporary sibling of {@code target} and renames it over the
      * target; with {@code durable}, the file is synced before the rename and its directory after.
+     *
+     * <p>A concurrent delete of the target's directory tree (a blob link removed while the same
+     * blob is pushed again) can take the temporary file or its directory away between the write
+     * and the rename. The write is then made again in a fresh directory: it came last, so it wins,
+     * as with any other two writers.
      */
     private void writeAside(Path target, byte[] content, boolean durable) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                writeAsideOnce(target, content, durable);
+                return;
+            } catch (NoSuchFileException raced) {
+                if (attempt == 5) {
+                    throw raced;
+                }
+            }
+        }
+    }
+
+    /** Test seam: runs after a write-aside's temporary file is written, before its rename. */
+    volatile Runnable beforeRename = () -> { };
+
+    private void writeAsideOnce(Path target, byte[] content, boolean durable) throws IOException {
         Path temp = target.resolveSibling(TEMP_PREFIX + target.getFileName() + "-" + UUID.randomUUID());
         try {
             try (FileChannel channel = openCreatingParents(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
@@ -114,6 +135,7 @@ public final class FilesystemDriver implements StorageDriver {
                     channel.force(true);
                 }
             }
+            beforeRename.run();
             if (durable) {
                 publish(temp, target);
             } else {

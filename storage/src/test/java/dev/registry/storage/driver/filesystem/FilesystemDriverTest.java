@@ -509,4 +509,28 @@ class FilesystemDriverTest {
         assertArrayEquals(all.toByteArray(), readAll(driver.reader("/r/data", 0)));
         assertEquals(expectedSize, driver.stat("/r/data").size());
     }
+
+    /**
+     * A blob link written while another request deletes the link's directory tree (a blob deleted
+     * and pushed again at once): the delete takes the temporary file away before its rename, and
+     * the write is made again instead of failing.
+     */
+    @Test
+    void putContentSurvivesItsDirectoryBeingDeletedUnderIt() throws Exception {
+        driver.putContent("/repo/_layers/sha256/ab/link", new byte[] {0});
+        java.util.concurrent.atomic.AtomicInteger deletes = new java.util.concurrent.atomic.AtomicInteger();
+        driver.beforeRename = () -> {
+            if (deletes.getAndIncrement() == 0) {
+                try {
+                    driver.delete("/repo/_layers/sha256/ab");
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        };
+        driver.putContent("/repo/_layers/sha256/ab/link", new byte[] {1});
+        assertEquals(2, deletes.get(), "the write was made a second time");
+        assertArrayEquals(new byte[] {1}, driver.getContent("/repo/_layers/sha256/ab/link"));
+        assertEquals(List.of("/repo/_layers/sha256/ab/link"), driver.list("/repo/_layers/sha256/ab"));
+    }
 }
