@@ -1,5 +1,7 @@
 package dev.registry.storage;
 
+import dev.registry.storage.driver.ForwardingDriver;
+import dev.registry.storage.driver.StorageDriver;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -161,59 +163,18 @@ class TagServiceTest {
     }
 
     /** Passes everything to a driver and records the paths of {@code putContent} calls in order. */
-    private static final class StorageDriverRecorder implements dev.registry.storage.driver.StorageDriver {
-        private final dev.registry.storage.driver.StorageDriver delegate;
+    private static final class StorageDriverRecorder extends ForwardingDriver {
         private final List<String> writes;
 
-        StorageDriverRecorder(dev.registry.storage.driver.StorageDriver delegate, List<String> writes) {
-            this.delegate = delegate;
+        StorageDriverRecorder(StorageDriver delegate, List<String> writes) {
+            super(delegate);
             this.writes = writes;
-        }
-
-        @Override
-        public String name() {
-            return delegate.name();
-        }
-
-        @Override
-        public byte[] getContent(String path) throws IOException {
-            return delegate.getContent(path);
         }
 
         @Override
         public void putContent(String path, byte[] content) throws IOException {
             writes.add(path);
             delegate.putContent(path, content);
-        }
-
-        @Override
-        public java.nio.channels.ReadableByteChannel reader(String path, long offset) throws IOException {
-            return delegate.reader(path, offset);
-        }
-
-        @Override
-        public dev.registry.storage.driver.StorageWriter writer(String path, boolean append) throws IOException {
-            return delegate.writer(path, append);
-        }
-
-        @Override
-        public dev.registry.storage.driver.FileInfo stat(String path) throws IOException {
-            return delegate.stat(path);
-        }
-
-        @Override
-        public List<String> list(String path) throws IOException {
-            return delegate.list(path);
-        }
-
-        @Override
-        public void move(String source, String destination) throws IOException {
-            delegate.move(source, destination);
-        }
-
-        @Override
-        public void delete(String path) throws IOException {
-            delegate.delete(path);
         }
     }
 }
