@@ -141,6 +141,8 @@ final class EnvironmentOverrides {
         return switch (key) {
             case "http.headers" -> "a mapping such as '{X-Content-Type-Options: [nosniff]}'";
             case "auth.access" -> "a list such as '[{repositories: [\"**\"], users: [\"*\"], actions: [pull, push]}]'";
+            case "health.file" -> "a list such as '" + HealthBinder.FILE_EXAMPLE + "'";
+            case "health.http" -> "a list such as '" + HealthBinder.HTTP_EXAMPLE + "'";
             default -> "a list such as '[a, b]'";
         };
     }
