@@ -4,8 +4,9 @@ import dev.registry.storage.driver.FileInfo;
 import dev.registry.storage.driver.PathNotFoundException;
 import dev.registry.storage.driver.StorageDriver;
 import dev.registry.storage.driver.StorageWriter;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 import java.io.IOException;
 import java.net.URI;
@@ -15,7 +16,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
@@ -26,11 +26,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * {@code cancel} are timed, its writes are not.
  */
 final class MeteredStorageDriver implements StorageDriver {
-    private static final Duration[] BUCKETS = {
-            Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25),
-            Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500),
-            Duration.ofSeconds(1), Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10),
-            Duration.ofSeconds(30)};
+    /** Seconds, from 1 ms to 30 s. */
+    private static final double[] BUCKETS = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 
     /** The timed operations; their label is the lower-case name. */
     enum Operation {
@@ -46,32 +43,39 @@ final class MeteredStorageDriver implements StorageDriver {
     private static final int OUTCOMES = Outcome.values().length;
 
     private final StorageDriver driver;
-    private final MeterRegistry registry;
+    private final Histogram seconds;
     /**
      * By operation and outcome, each made on first use: most pairs never happen (a filesystem has
-     * no redirect URLs), and each timer is 17 lines of the scrape.
+     * no redirect URLs), and each series is 16 lines of the scrape.
      */
-    private final AtomicReferenceArray<Timer> timers = new AtomicReferenceArray<>(Operation.values().length * OUTCOMES);
+    private final AtomicReferenceArray<DistributionDataPoint> series =
+            new AtomicReferenceArray<>(Operation.values().length * OUTCOMES);
 
-    MeteredStorageDriver(StorageDriver driver, MeterRegistry registry) {
+    MeteredStorageDriver(StorageDriver driver, Histogram seconds) {
         this.driver = driver;
-        this.registry = registry;
+        this.seconds = seconds;
     }
 
-    private Timer timer(Operation operation, Outcome outcome) {
+    /** The one histogram every metered driver of a registry records into. */
+    static Histogram histogram(PrometheusRegistry registry) {
+        return Histogram.builder()
+                .name("registry_storage_operations_seconds")
+                .help("Storage driver operations, by driver, operation and outcome")
+                .labelNames("driver", "operation", "outcome")
+                .classicOnly().classicUpperBounds(BUCKETS).withoutExemplars()
+                .register(registry);
+    }
+
+    private DistributionDataPoint series(Operation operation, Outcome outcome) {
         int index = operation.ordinal() * OUTCOMES + outcome.ordinal();
-        Timer timer = timers.get(index);
-        if (timer == null) {
-            // the registry hands out one timer per tag set, so a race here is harmless
-            timer = Timer.builder("registry.storage.operations")
-                    .description("Storage driver operations, by driver, operation and outcome")
-                    .tags("driver", driver.name(), "operation", operation.name().toLowerCase(Locale.ROOT),
-                            "outcome", outcome.name().toLowerCase(Locale.ROOT))
-                    .serviceLevelObjectives(BUCKETS)
-                    .register(registry);
-            timers.set(index, timer);
+        DistributionDataPoint found = series.get(index);
+        if (found == null) {
+            // the histogram hands out one series per label set, so a race here is harmless
+            found = seconds.labelValues(driver.name(), operation.name().toLowerCase(Locale.ROOT),
+                    outcome.name().toLowerCase(Locale.ROOT));
+            series.set(index, found);
         }
-        return timer;
+        return found;
     }
 
     @FunctionalInterface
@@ -95,7 +99,7 @@ final class MeteredStorageDriver implements StorageDriver {
             outcome = Outcome.NOT_FOUND;
             throw e;
         } finally {
-            timer(operation, outcome).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            series(operation, outcome).observe((System.nanoTime() - start) / 1e9);
         }
     }
 

@@ -14,14 +14,12 @@ import dev.registry.storage.driver.StorageDriver;
 import dev.registry.storage.driver.StorageWriter;
 import dev.registry.storage.driver.filesystem.FilesystemDriver;
 import dev.registry.storage.driver.inmemory.InMemoryDriver;
-import io.micrometer.core.instrument.Timer;
 import io.netty.handler.codec.http.HttpMethod;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,16 +35,24 @@ class RegistryMetricsTest {
         metrics.close();
     }
 
-    private long requests(String method, String route, String status) {
-        Timer timer = metrics.registry().find("registry.http.requests")
-                .tags("method", method, "route", route, "status", status).timer();
-        return timer == null ? 0 : timer.count();
+    /** The value of the sample {@code series} (name and labels as the scrape writes them), or 0 when absent. */
+    private double sample(String series) {
+        for (String line : metrics.scrape().split("\n")) {
+            if (line.startsWith(series + " ")) {
+                return Double.parseDouble(line.substring(series.length() + 1));
+            }
+        }
+        return 0;
     }
 
-    private long storage(String driver, String operation, String outcome) {
-        Timer timer = metrics.registry().find("registry.storage.operations")
-                .tags("driver", driver, "operation", operation, "outcome", outcome).timer();
-        return timer == null ? 0 : timer.count();
+    private double requests(String method, String route, String status) {
+        return sample("registry_http_requests_seconds_count{method=\"" + method + "\",route=\"" + route
+                + "\",status=\"" + status + "\"}");
+    }
+
+    private double storage(String driver, String operation, String outcome) {
+        return sample("registry_storage_operations_seconds_count{driver=\"" + driver + "\",operation=\"" + operation
+                + "\",outcome=\"" + outcome + "\"}");
     }
 
     @Test
@@ -65,10 +71,12 @@ class RegistryMetricsTest {
         assertEquals(1, requests("other", "other", "4xx"));
         assertEquals(1, requests("GET", "manifest", "5xx"), "a method made elsewhere is still GET");
         assertEquals(1, requests("GET", "base", "1xx"));
-        Timer blob = metrics.registry().find("registry.http.requests").tags("route", "blob").timer();
-        assertEquals(3.0, blob.totalTime(TimeUnit.MILLISECONDS), 1e-9);
-        assertEquals(15.0, metrics.registry().get("registry.http.response.bytes").tag("route", "blob").counter().count());
-        assertEquals(100.0, metrics.registry().get("registry.http.request.bytes").tag("route", "blob_upload").counter().count());
+        assertEquals(0.003, sample("registry_http_requests_seconds_sum{method=\"GET\",route=\"blob\",status=\"2xx\"}"), 1e-12);
+        // 1 ms falls in the 1 ms bucket (le is inclusive), 2 ms in the 5 ms one
+        assertEquals(1, sample("registry_http_requests_seconds_bucket{method=\"GET\",route=\"blob\",status=\"2xx\",le=\"0.001\"}"));
+        assertEquals(2, sample("registry_http_requests_seconds_bucket{method=\"GET\",route=\"blob\",status=\"2xx\",le=\"0.005\"}"));
+        assertEquals(15.0, sample("registry_http_response_bytes_total{route=\"blob\"}"));
+        assertEquals(100.0, sample("registry_http_request_bytes_total{route=\"blob_upload\"}"));
     }
 
     @Test
