@@ -208,6 +208,12 @@ public final class RegistryServer implements AutoCloseable {
     /** {@code http.debug.addr}: metrics and health on their own port, or nothing when it is not set. */
     private void startDebugListener(Class<? extends ServerChannel> channelType) {
         if (!config.http().debug().enabled()) {
+            if (!config.health().equals(dev.registry.config.HealthConfig.DEFAULTS)) {
+                log.warn("health checks are configured but http.debug.addr is not set, so nothing runs or serves them");
+            }
+            if (config.http().debug().prometheus().enabled()) {
+                log.warn("http.debug.prometheus is enabled but http.debug.addr is not set, so no metrics are served");
+            }
             return;
         }
         health = HealthChecks.start(config.health(), driver);

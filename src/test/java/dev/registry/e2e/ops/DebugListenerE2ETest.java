@@ -273,6 +273,35 @@ class DebugListenerE2ETest {
         }
     }
 
+    @Test
+    void readyzAnswers503WhileTheServerDrainsAndLivezStill200() throws Exception {
+        try (Started server = start("debug-drain", "", Map.of("REGISTRY_HTTP_DEBUG_ADDR", "127.0.0.1:DEBUG_PORT"))) {
+            awaitHealth(server, "/readyz", 200);
+            HttpResponse<byte[]> started = send("POST", server.api("/v2/ops/drain/blobs/uploads/"), null);
+            assertEquals(202, started.statusCode());
+            URI location = URI.create(server.api("/")).resolve(started.headers().firstValue("Location").orElseThrow());
+            ChunkFeed body = new ChunkFeed();
+            CompletableFuture<HttpResponse<String>> patch = http.sendAsync(HttpRequest.newBuilder(location)
+                    .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(() -> body))
+                    .header("Content-Type", "application/octet-stream")
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            body.add(new byte[10_000]);
+            Thread.sleep(500); // let the upload reach the server before the drain starts
+
+            server.registry().process().destroy(); // SIGTERM: the drain waits for the upload
+            JsonNode draining = awaitHealth(server, "/readyz", 503);
+            assertEquals("shutting down", draining.get("server").asText());
+            assertEquals(200, get(server.debug("/livez")).statusCode(), "the process still serves");
+
+            body.add(new byte[5_000]);
+            body.end();
+            HttpResponse<String> patched = patch.get(60, TimeUnit.SECONDS);
+            assertEquals(202, patched.statusCode(), "the upload in progress finishes: " + patched.body());
+            assertEquals("0-14999", patched.headers().firstValue("Range").orElseThrow());
+            assertTrue(server.registry().process().waitFor(30, TimeUnit.SECONDS), "the server stops after the drain");
+        }
+    }
+
     private void awaitValue(Started server, String name, double expected) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         double last = Double.NaN;
