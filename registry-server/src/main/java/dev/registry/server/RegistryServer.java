@@ -71,7 +71,11 @@ public final class RegistryServer implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     /** The unmetered driver, for the health checks (their probes are not traffic). */
     private final StorageDriver driver;
-    /** {@code http.debug.prometheus}, or {@code null} when it is off. */
+    /**
+     * {@code http.debug.prometheus}, or {@code null} when it is off. Code built here that counts
+     * something of its own (a pull-through cache's hits per remote) takes its meters from it, or
+     * {@link RegistryMetrics.CacheCounters#NONE} when it is null.
+     */
     private final RegistryMetrics metrics;
     private HealthChecks health;
     private DebugListener debugListener;

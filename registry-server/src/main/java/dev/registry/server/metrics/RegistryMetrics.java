@@ -241,6 +241,15 @@ public final class RegistryMetrics implements RequestMetrics, AutoCloseable {
 
     /** Pre-resolved hit and miss counters of one cache. */
     public record CacheCounters(Counter hits, Counter misses) {
+        /** Counts nothing: for code that runs with metrics off ({@code http.debug.prometheus} disabled). */
+        public static final CacheCounters NONE = new CacheCounters(
+                new io.micrometer.core.instrument.noop.NoopCounter(new io.micrometer.core.instrument.Meter.Id(
+                        "cache.gets", io.micrometer.core.instrument.Tags.of("result", "hit"), null, null,
+                        io.micrometer.core.instrument.Meter.Type.COUNTER)),
+                new io.micrometer.core.instrument.noop.NoopCounter(new io.micrometer.core.instrument.Meter.Id(
+                        "cache.gets", io.micrometer.core.instrument.Tags.of("result", "miss"), null, null,
+                        io.micrometer.core.instrument.Meter.Type.COUNTER)));
+
         public void hit() {
             hits.increment();
         }

@@ -150,6 +150,13 @@ class RegistryMetricsTest {
     }
 
     @Test
+    void noCacheCountersCountNothing() {
+        RegistryMetrics.CacheCounters.NONE.hit();
+        RegistryMetrics.CacheCounters.NONE.miss();
+        assertEquals(0.0, RegistryMetrics.CacheCounters.NONE.hits().count());
+    }
+
+    @Test
     void jvmFamiliesAreBound() {
         String scrape = metrics.scrape();
         for (String family : new String[] {"jvm_memory_used_bytes", "jvm_gc_memory_allocated_bytes_total",
