@@ -2,6 +2,7 @@ package dev.registry.server;
 
 import dev.registry.auth.AuthSetup;
 import dev.registry.config.ConfigException;
+import dev.registry.config.HealthConfig;
 import dev.registry.config.InMemoryConfig;
 import dev.registry.config.RegistryConfig;
 import dev.registry.config.UploadPurgingConfig;
@@ -212,7 +213,7 @@ public final class RegistryServer implements AutoCloseable {
     /** {@code http.debug.addr}: metrics and health on their own port, or nothing when it is not set. */
     private void startDebugListener(Class<? extends ServerChannel> channelType) {
         if (!config.http().debug().enabled()) {
-            if (!config.health().equals(dev.registry.config.HealthConfig.DEFAULTS)) {
+            if (!config.health().equals(HealthConfig.DEFAULTS)) {
                 log.warn("health checks are configured but http.debug.addr is not set, so nothing runs or serves them");
             }
             if (config.http().debug().prometheus().enabled()) {
@@ -226,11 +227,6 @@ public final class RegistryServer implements AutoCloseable {
         log.info("debug listener on {}:{}: health at /debug/health, /livez, /readyz; metrics {}",
                 config.http().debug().bindHost(), debugListener.port(),
                 metrics == null ? "off (http.debug.prometheus.enabled)" : "at " + config.http().debug().prometheus().path());
-    }
-
-    /** The debug listener's port (useful with port 0); fails when there is none. */
-    int debugPort() {
-        return debugListener.port();
     }
 
     private String describeAuth(AuthSetup auth) {
