@@ -143,6 +143,7 @@ final class EnvironmentOverrides {
             case "auth.access" -> "a list such as '[{repositories: [\"**\"], users: [\"*\"], actions: [pull, push]}]'";
             case "health.file" -> "a list such as '" + HealthBinder.FILE_EXAMPLE + "'";
             case "health.http" -> "a list such as '" + HealthBinder.HTTP_EXAMPLE + "'";
+            case "health.tcp" -> "a list such as '" + HealthBinder.TCP_EXAMPLE + "'";
             default -> "a list such as '[a, b]'";
         };
     }

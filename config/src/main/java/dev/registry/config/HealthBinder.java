@@ -19,10 +19,13 @@ final class HealthBinder {
     private static final ConfigKey STORAGE_DRIVER = HEALTH.child("storagedriver");
     private static final ConfigKey FILE = HEALTH.child("file");
     private static final ConfigKey HTTP = HEALTH.child("http");
+    private static final ConfigKey TCP = HEALTH.child("tcp");
+    private static final Set<String> TCP_KEYS = Set.of("addr", "timeout", "interval", "threshold");
     private static final Set<String> FILE_KEYS = Set.of("file", "interval");
     private static final Set<String> HTTP_KEYS = Set.of("uri", "headers", "statuscode", "timeout", "interval", "threshold");
     static final String FILE_EXAMPLE = "[{file: /etc/registry/down, interval: 10s}]";
     static final String HTTP_EXAMPLE = "[{uri: 'http://backend:8080/health', statuscode: 200, interval: 10s}]";
+    static final String TCP_EXAMPLE = "[{addr: 'redis:6379', timeout: 3s, interval: 10s}]";
 
     private HealthBinder() {
     }
@@ -37,7 +40,37 @@ final class HealthBinder {
                         interval(STORAGE_DRIVER.child("interval"), Values.field(storage, "interval")),
                         threshold(STORAGE_DRIVER.child("threshold"), Values.field(storage, "threshold"))),
                 files(Values.field(health, "file")),
-                httpChecks(Values.field(health, "http")));
+                httpChecks(Values.field(health, "http")),
+                tcpChecks(Values.field(health, "tcp")));
+    }
+
+    private static List<HealthConfig.TcpCheck> tcpChecks(JsonNode node) {
+        List<HealthConfig.TcpCheck> checks = new ArrayList<>();
+        for (Entry entry : entries(TCP, node, TCP_KEYS, TCP_EXAMPLE)) {
+            if (Values.isAbsent(entry.node().get("addr"))) {
+                throw TCP.problem(entry.name() + " has no addr: give one, such as '" + inner(TCP_EXAMPLE) + "'");
+            }
+            HttpBinder.ListenAddress addr = entry.read("addr", HealthBinder::tcpAddr);
+            Duration interval = entry.read("interval", HealthBinder::interval);
+            Duration timeout = entry.read("timeout", (key, value) -> Values.nonNegativeDuration(key, value, Duration.ZERO));
+            checks.add(new HealthConfig.TcpCheck(addr.host(), addr.port(), timeout.isZero() ? interval : timeout, interval,
+                    entry.read("threshold", HealthBinder::threshold)));
+        }
+        return List.copyOf(checks);
+    }
+
+    /** {@code host:port} of a server to connect to: unlike a listen address, the host is required. */
+    private static HttpBinder.ListenAddress tcpAddr(ConfigKey key, JsonNode node) {
+        HttpBinder.ListenAddress addr;
+        try {
+            addr = HttpBinder.addr(key, node);
+        } catch (ConfigException e) {
+            throw key.invalid(node, "give host:port, such as 'redis:6379' or '[::1]:6379'");
+        }
+        if (addr.host().isEmpty()) {
+            throw key.invalid(node, "give host:port, such as 'redis:6379' or '[::1]:6379'");
+        }
+        return addr;
     }
 
     private static List<HealthConfig.FileCheck> files(JsonNode node) {

@@ -14,15 +14,17 @@ import java.util.Map;
  * @param storageDriver {@code health.storagedriver}
  * @param files {@code health.file}: one check per entry
  * @param http {@code health.http}: one check per entry
+ * @param tcp {@code health.tcp}: one check per entry
  */
-public record HealthConfig(StorageDriverCheck storageDriver, List<FileCheck> files, List<HttpCheck> http) {
+public record HealthConfig(StorageDriverCheck storageDriver, List<FileCheck> files, List<HttpCheck> http,
+                           List<TcpCheck> tcp) {
 
     /** registry:2's interval for every check that does not give one. */
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(10);
 
     /** Nothing configured: the storage check is off and there are no file or HTTP checks. */
     public static final HealthConfig DEFAULTS = new HealthConfig(
-            new StorageDriverCheck(false, DEFAULT_INTERVAL, 0), List.of(), List.of());
+            new StorageDriverCheck(false, DEFAULT_INTERVAL, 0), List.of(), List.of(), List.of());
 
     /**
      * {@code health.storagedriver.*}: whether the storage backend answers.
@@ -61,5 +63,22 @@ public record HealthConfig(StorageDriverCheck storageDriver, List<FileCheck> fil
      */
     public record HttpCheck(URI uri, Map<String, List<String>> headers, int statusCode, Duration timeout,
                             Duration interval, int threshold) {
+    }
+
+    /**
+     * One {@code health.tcp} entry: a TCP connection to {@code host:port} must open.
+     *
+     * @param host the host to connect to
+     * @param port its port
+     * @param timeout how long connecting may take (default: the interval)
+     * @param interval time between checks (default {@link #DEFAULT_INTERVAL})
+     * @param threshold consecutive failures before the check counts as failing ({@code 0} and
+     *                  {@code 1}: the first)
+     */
+    public record TcpCheck(String host, int port, Duration timeout, Duration interval, int threshold) {
+        /** {@code host:port} as configured, the check's name. */
+        public String addr() {
+            return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+        }
     }
 }

@@ -129,7 +129,7 @@ final class KeySchema {
                     section("storagedriver", value("enabled"), value("interval"), value("threshold")),
                     yaml("file"),
                     yaml("http"),
-                    unsupported("tcp")),
+                    yaml("tcp")),
             unsupported("proxy"),
             unsupported("validation"),
             unsupported("compatibility"),

@@ -154,6 +154,11 @@ class DebugAndHealthConfigTest {
                       interval: 20s
                       threshold: 2
                     - uri: https://other.example/ping
+                  tcp:
+                    - addr: redis:6379
+                      timeout: 2s
+                      threshold: 3
+                    - addr: '[::1]:5432'
                 """).health();
 
         assertEquals(new HealthConfig(
@@ -165,7 +170,9 @@ class DebugAndHealthConfigTest {
                                 Duration.ofSeconds(20), 2),
                         // without a timeout, a request may take the interval (registry:2 waits without limit)
                         new HealthConfig.HttpCheck(URI.create("https://other.example/ping"), Map.of(), 200,
-                                Duration.ofSeconds(10), Duration.ofSeconds(10), 0))),
+                                Duration.ofSeconds(10), Duration.ofSeconds(10), 0)),
+                List.of(new HealthConfig.TcpCheck("redis", 6379, Duration.ofSeconds(2), Duration.ofSeconds(10), 3),
+                        new HealthConfig.TcpCheck("::1", 5432, Duration.ofSeconds(10), Duration.ofSeconds(10), 0))),
                 health);
         assertEquals(List.of(), files.warnings);
     }
@@ -192,10 +199,19 @@ class DebugAndHealthConfigTest {
     }
 
     @Test
-    void healthTcpIsRecognisedButNotSupported() {
-        files.load("storage: filesystem\nhealth:\n  tcp:\n    - addr: db:5432\n");
+    void tcpAddrNeedsAHost() {
+        ConfigException e = files.failure("storage: filesystem\nhealth:\n  tcp:\n    - addr: ':6379'\n");
 
-        assertEquals(List.of("configuration key 'health.tcp' is not supported yet and is ignored"), files.warnings);
+        assertEquals("health.tcp (REGISTRY_HEALTH_TCP) entry 1 has the addr ':6379': give host:port, such as "
+                + "'redis:6379' or '[::1]:6379'.", e.getMessage());
+    }
+
+    @Test
+    void tcpEntryWithoutAddrIsRefused() {
+        ConfigException e = files.failure("storage: filesystem\nhealth:\n  tcp:\n    - timeout: 1s\n");
+
+        assertEquals("health.tcp (REGISTRY_HEALTH_TCP) entry 1 has no addr: give one, such as "
+                + "'{addr: 'redis:6379', timeout: 3s, interval: 10s}'.", e.getMessage());
     }
 
     @Test

@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The health checks of {@code health.*}, each running on its own schedule on its own virtual
+ * The health checks of {@code health.*} (storage driver, file, HTTP and TCP), each running on its own schedule on its own virtual
  * thread, never on an event loop; the endpoints answer from the latest results.
  *
  * <p>A check that takes longer than its interval (a hung mount, a backend that does not answer)
@@ -113,6 +113,9 @@ public final class HealthChecks implements AutoCloseable {
         for (HealthConfig.HttpCheck check : config.http()) {
             all.add(new Check(check.uri().toString(), check.interval(), check.threshold(), () -> checkHttp(check), true));
         }
+        for (HealthConfig.TcpCheck check : config.tcp()) {
+            all.add(new Check(check.addr(), check.interval(), check.threshold(), () -> checkTcp(check), true));
+        }
         this.checks = List.copyOf(all);
     }
 
@@ -188,6 +191,14 @@ public final class HealthChecks implements AutoCloseable {
         HttpResponse<Void> response = http.send(request.build(), HttpResponse.BodyHandlers.discarding());
         if (response.statusCode() != check.statusCode()) {
             throw new IOException("answered " + response.statusCode() + " where " + check.statusCode() + " was expected");
+        }
+    }
+
+    /** A TCP connection must open within the timeout; it is closed at once. */
+    private static void checkTcp(HealthConfig.TcpCheck check) throws IOException {
+        try (java.net.Socket socket = new java.net.Socket()) {
+            socket.connect(new java.net.InetSocketAddress(check.host(), check.port()), (int) Math.min(Integer.MAX_VALUE,
+                    Math.max(1, check.timeout().toMillis())));
         }
     }
 

@@ -68,7 +68,7 @@ class HealthChecksTest {
     }
 
     private static HealthConfig storage(boolean enabled, int threshold) {
-        return new HealthConfig(new HealthConfig.StorageDriverCheck(enabled, FAST, threshold), List.of(), List.of());
+        return new HealthConfig(new HealthConfig.StorageDriverCheck(enabled, FAST, threshold), List.of(), List.of(), List.of());
     }
 
     private static void await(BooleanSupplier condition, String what) throws InterruptedException {
@@ -171,7 +171,7 @@ class HealthChecksTest {
     void fileCheckFailsWhileTheFileExists() throws Exception {
         Path down = dir.resolve("down");
         HealthConfig config = new HealthConfig(HealthConfig.StorageDriverCheck.DEFAULTS,
-                List.of(new HealthConfig.FileCheck(down, FAST)), List.of());
+                List.of(new HealthConfig.FileCheck(down, FAST)), List.of(), List.of());
         try (HealthChecks health = HealthChecks.start(config, new InMemoryDriver())) {
             Thread.sleep(60);
             assertEquals(Map.of(), health.failing());
@@ -197,7 +197,7 @@ class HealthChecksTest {
         try {
             URI uri = URI.create("http://127.0.0.1:" + backend.getAddress().getPort() + "/ping?x=1");
             HealthConfig config = new HealthConfig(HealthConfig.StorageDriverCheck.DEFAULTS, List.of(),
-                    List.of(new HealthConfig.HttpCheck(uri, Map.of("X-Token", List.of("a", "b")), 204, Duration.ofSeconds(5), FAST, 0)));
+                    List.of(new HealthConfig.HttpCheck(uri, Map.of("X-Token", List.of("a", "b")), 204, Duration.ofSeconds(5), FAST, 0)), List.of());
             try (HealthChecks health = HealthChecks.start(config, new InMemoryDriver())) {
                 await(() -> seen.size() >= 2, "two checks ran");
                 assertEquals("HEAD /ping?x=1 [a, b]", seen.get(0));
@@ -212,6 +212,23 @@ class HealthChecksTest {
     }
 
     @Test
+    void tcpCheckWantsAConnection() throws Exception {
+        java.net.ServerSocket server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+        int port = server.getLocalPort();
+        HealthConfig config = new HealthConfig(HealthConfig.StorageDriverCheck.DEFAULTS, List.of(), List.of(),
+                List.of(new HealthConfig.TcpCheck("127.0.0.1", port, Duration.ofSeconds(2), FAST, 0)));
+        try (HealthChecks health = HealthChecks.start(config, new InMemoryDriver())) {
+            Thread.sleep(100);
+            assertEquals(Map.of(), health.failing());
+            server.close();
+            await(() -> !health.failing().isEmpty(), "the check fails once nothing listens");
+            assertTrue(health.failing().get("127.0.0.1:" + port).startsWith("ConnectException"), health.failing().toString());
+        } finally {
+            server.close();
+        }
+    }
+
+    @Test
     void httpCheckFailsWhenNothingListens() throws Exception {
         int port;
         try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
@@ -220,7 +237,7 @@ class HealthChecksTest {
         URI uri = URI.create("http://127.0.0.1:" + port + "/");
         HealthConfig config = new HealthConfig(HealthConfig.StorageDriverCheck.DEFAULTS, List.of(),
                 // an interval long enough for the HTTP client's first connection on a loaded machine
-                List.of(new HealthConfig.HttpCheck(uri, Map.of(), 200, Duration.ofSeconds(2), Duration.ofSeconds(2), 0)));
+                List.of(new HealthConfig.HttpCheck(uri, Map.of(), 200, Duration.ofSeconds(2), Duration.ofSeconds(2), 0)), List.of());
         try (HealthChecks health = HealthChecks.start(config, new InMemoryDriver())) {
             await(() -> !health.failing().isEmpty() && !health.failing().get(uri.toString()).startsWith("no answer"),
                     "the check fails");
