@@ -258,7 +258,7 @@ class DebugListenerE2ETest {
             URI location = URI.create(server.api("/")).resolve(started.headers().firstValue("Location").orElseThrow());
             ChunkFeed body = new ChunkFeed();
             CompletableFuture<HttpResponse<String>> patch = http.sendAsync(HttpRequest.newBuilder(location)
-                    .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(() -> body))
+                    .method("PATCH", body.body())
                     .header("Content-Type", "application/octet-stream")
                     .build(), HttpResponse.BodyHandlers.ofString());
             body.add(new byte[100_000]);
@@ -275,18 +275,20 @@ class DebugListenerE2ETest {
 
     @Test
     void readyzAnswers503WhileTheServerDrainsAndLivezStill200() throws Exception {
-        try (Started server = start("debug-drain", "", Map.of("REGISTRY_HTTP_DEBUG_ADDR", "127.0.0.1:DEBUG_PORT"))) {
+        try (Started server = start("debug-drain", "", Map.of("REGISTRY_HTTP_DEBUG_ADDR", "127.0.0.1:DEBUG_PORT",
+                "REGISTRY_HTTP_DEBUG_PROMETHEUS_ENABLED", "true"))) {
             awaitHealth(server, "/readyz", 200);
             HttpResponse<byte[]> started = send("POST", server.api("/v2/ops/drain/blobs/uploads/"), null);
             assertEquals(202, started.statusCode());
             URI location = URI.create(server.api("/")).resolve(started.headers().firstValue("Location").orElseThrow());
             ChunkFeed body = new ChunkFeed();
             CompletableFuture<HttpResponse<String>> patch = http.sendAsync(HttpRequest.newBuilder(location)
-                    .method("PATCH", HttpRequest.BodyPublishers.ofInputStream(() -> body))
+                    .method("PATCH", body.body())
                     .header("Content-Type", "application/octet-stream")
                     .build(), HttpResponse.BodyHandlers.ofString());
             body.add(new byte[10_000]);
-            Thread.sleep(500); // let the upload reach the server before the drain starts
+            // the upload is in progress on the server before the drain starts, not still on its way
+            awaitValue(server, "registry_uploads_in_progress", 1);
 
             server.registry().process().destroy(); // SIGTERM: the drain waits for the upload
             JsonNode draining = awaitHealth(server, "/readyz", 503);
@@ -315,45 +317,33 @@ class DebugListenerE2ETest {
         throw new AssertionError(name + " stayed at " + last + ", expected " + expected);
     }
 
-    /** A request body handed over chunk by chunk by the test, so it can look at the server mid-upload. */
-    private static final class ChunkFeed extends java.io.InputStream {
-        private static final byte[] END = new byte[0];
-        private final java.util.concurrent.BlockingQueue<byte[]> chunks = new java.util.concurrent.LinkedBlockingQueue<>();
-        private byte[] current = new byte[0];
-        private int position;
+    /**
+     * A request body the test hands over piece by piece, so it can look at the server mid-upload.
+     * Pushed through a publisher rather than read from a blocking stream, which could hold up the
+     * HTTP client's own thread and keep the first piece from being sent.
+     */
+    private static final class ChunkFeed {
+        private final java.util.concurrent.SubmissionPublisher<java.nio.ByteBuffer> publisher =
+                new java.util.concurrent.SubmissionPublisher<>();
 
-        void add(byte[] chunk) {
-            chunks.add(chunk);
+        HttpRequest.BodyPublisher body() {
+            return HttpRequest.BodyPublishers.fromPublisher(publisher);
+        }
+
+        /** Waits for the HTTP client to subscribe first: a publisher drops what no subscriber takes. */
+        void add(byte[] chunk) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (publisher.getNumberOfSubscribers() == 0) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("the HTTP client never subscribed to the request body");
+                }
+                Thread.sleep(5);
+            }
+            publisher.submit(java.nio.ByteBuffer.wrap(chunk));
         }
 
         void end() {
-            chunks.add(END);
-        }
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-        }
-
-        @Override
-        public int read(byte[] buffer, int offset, int length) throws IOException {
-            while (current != END && position == current.length) {
-                try {
-                    current = chunks.take();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new java.io.InterruptedIOException();
-                }
-                position = 0;
-            }
-            if (current == END) {
-                return -1;
-            }
-            int n = Math.min(length, current.length - position);
-            System.arraycopy(current, position, buffer, offset, n);
-            position += n;
-            return n;
+            publisher.close();
         }
     }
 
