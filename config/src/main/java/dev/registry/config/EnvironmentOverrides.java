@@ -141,6 +141,9 @@ final class EnvironmentOverrides {
         return switch (key) {
             case "http.headers" -> "a mapping such as '{X-Content-Type-Options: [nosniff]}'";
             case "auth.access" -> "a list such as '[{repositories: [\"**\"], users: [\"*\"], actions: [pull, push]}]'";
+            case "health.file" -> "a list such as '" + HealthBinder.FILE_EXAMPLE + "'";
+            case "health.http" -> "a list such as '" + HealthBinder.HTTP_EXAMPLE + "'";
+            case "health.tcp" -> "a list such as '" + HealthBinder.TCP_EXAMPLE + "'";
             default -> "a list such as '[a, b]'";
         };
     }

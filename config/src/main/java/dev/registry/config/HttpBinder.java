@@ -18,7 +18,7 @@ final class HttpBinder {
     private static final int DEFAULT_PORT = 5000;
     private static final String HEADER_NAME_SYMBOLS = "!#$%&'*+-.^_`|~";
 
-    private record ListenAddress(String host, int port) {
+    record ListenAddress(String host, int port) {
     }
 
     private HttpBinder() {
@@ -39,11 +39,12 @@ final class HttpBinder {
                 Values.nonNegativeDuration(HTTP.child("draintimeout"), Values.field(http, "draintimeout"),
                         HttpConfig.DEFAULT_DRAIN_TIMEOUT),
                 Values.nonNegativeDuration(HTTP.child("headertimeout"), Values.field(http, "headertimeout"),
-                        HttpConfig.DEFAULT_HEADER_TIMEOUT));
+                        HttpConfig.DEFAULT_HEADER_TIMEOUT),
+                DebugBinder.bind(Values.field(http, "debug"), addr));
     }
 
     /** Go's {@code host:port} syntax: {@code :5000}, {@code 0.0.0.0:5000}, {@code [::1]:5000}. */
-    private static ListenAddress addr(ConfigKey key, JsonNode node) {
+    static ListenAddress addr(ConfigKey key, JsonNode node) {
         Optional<String> text = Values.string(key, node);
         if (text.isEmpty()) {
             return new ListenAddress("", DEFAULT_PORT);
@@ -113,7 +114,7 @@ final class HttpBinder {
         return prefix;
     }
 
-    private static Map<String, List<String>> headers(ConfigKey key, JsonNode node) {
+    static Map<String, List<String>> headers(ConfigKey key, JsonNode node) {
         if (Values.isAbsent(node)) {
             return Map.of();
         }

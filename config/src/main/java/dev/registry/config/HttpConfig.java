@@ -24,6 +24,8 @@ import java.util.Map;
  * @param headerTimeout {@code http.headertimeout}: how long a client may take to send a request's
  *                      line and headers, counted from its first byte; a connection still sending
  *                      them then is closed (default {@link #DEFAULT_HEADER_TIMEOUT}; zero: no limit)
+ * @param debug {@code http.debug}: the metrics and health listener; {@link DebugConfig#DISABLED}
+ *              when {@code http.debug.addr} is not set
  */
 public record HttpConfig(
         String bindHost,
@@ -35,7 +37,8 @@ public record HttpConfig(
         Map<String, List<String>> headers,
         TlsConfig tls,
         Duration drainTimeout,
-        Duration headerTimeout) {
+        Duration headerTimeout,
+        DebugConfig debug) {
 
     /** Below Kubernetes' default grace period of 30 s, so a drained pod is not killed first. */
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(25);

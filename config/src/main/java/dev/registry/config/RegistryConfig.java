@@ -8,6 +8,8 @@ package dev.registry.config;
  * non-null once loaded; defaults match {@code registry:2}.
  *
  * @param auth {@code auth.*}; {@link AuthConfig#NONE} when not configured
+ * @param health {@code health.*}: the checks behind {@code /debug/health}; {@link HealthConfig#DEFAULTS}
+ *               when not configured
  */
 public record RegistryConfig(
         String version,
@@ -15,5 +17,6 @@ public record RegistryConfig(
         HttpConfig http,
         StorageConfig storage,
         CatalogConfig catalog,
-        AuthConfig auth) {
+        AuthConfig auth,
+        HealthConfig health) {
 }

@@ -134,12 +134,14 @@ class ConfigLoaderTest {
                 "0.1",
                 new LogConfig("info", false),
                 new HttpConfig("", 5000, "", "", false, "/", Map.of("X-Content-Type-Options", List.of("nosniff")),
-                        TlsConfig.DISABLED, HttpConfig.DEFAULT_DRAIN_TIMEOUT, HttpConfig.DEFAULT_HEADER_TIMEOUT),
+                        TlsConfig.DISABLED, HttpConfig.DEFAULT_DRAIN_TIMEOUT, HttpConfig.DEFAULT_HEADER_TIMEOUT,
+                        DebugConfig.DISABLED),
                 new StorageConfig(new FilesystemConfig(Path.of("data").toAbsolutePath().normalize()), false,
                         new UploadPurgingConfig(true, Duration.ofHours(168), Duration.ofHours(24), false),
                         false, false),
                 new CatalogConfig(1000),
-                AuthConfig.NONE), config);
+                AuthConfig.NONE,
+                HealthConfig.DEFAULTS), config);
         assertTrue(config.storage().driver() instanceof FilesystemConfig fs && fs.rootDirectory().isAbsolute());
         assertEquals(List.of(), warnings);
     }
@@ -165,11 +167,12 @@ class ConfigLoaderTest {
                 "0.1",
                 new LogConfig("info", false),
                 new HttpConfig("", 5000, "", "", false, "/", Map.of(), TlsConfig.DISABLED, HttpConfig.DEFAULT_DRAIN_TIMEOUT,
-                        HttpConfig.DEFAULT_HEADER_TIMEOUT),
+                        HttpConfig.DEFAULT_HEADER_TIMEOUT, DebugConfig.DISABLED),
                 new StorageConfig(new FilesystemConfig(Path.of("/var/lib/registry")), false,
                         UploadPurgingConfig.defaults(), false, false),
                 new CatalogConfig(1000),
-                AuthConfig.NONE), config);
+                AuthConfig.NONE,
+                HealthConfig.DEFAULTS), config);
         assertEquals(List.of(), warnings);
     }
 
@@ -209,10 +212,8 @@ class ConfigLoaderTest {
         assertEquals("0.1", config.version());
         assertEquals(List.of(
                 unsupported("log.fields.service"),
-                unsupported("storage.cache.blobdescriptor"),
-                unsupported("health.storagedriver.enabled"),
-                unsupported("health.storagedriver.interval"),
-                unsupported("health.storagedriver.threshold")), warnings);
+                unsupported("storage.cache.blobdescriptor")), warnings);
+        assertEquals(new HealthConfig.StorageDriverCheck(true, Duration.ofSeconds(10), 3), config.health().storageDriver());
     }
 
     @Test
@@ -226,12 +227,13 @@ class ConfigLoaderTest {
                 "0.1",
                 new LogConfig("debug", true),
                 new HttpConfig("127.0.0.1", 5001, "https://registry.example:5000", "s3cret", true, "/registry/",
-                        headers, TlsConfig.DISABLED, Duration.ofSeconds(90), Duration.ofSeconds(10)),
+                        headers, TlsConfig.DISABLED, Duration.ofSeconds(90), Duration.ofSeconds(10), DebugConfig.DISABLED),
                 new StorageConfig(new FilesystemConfig(Path.of("/srv/registry")), true,
                         new UploadPurgingConfig(false, Duration.ofMinutes(90), Duration.ofMinutes(10), true),
                         true, true),
                 new CatalogConfig(250),
-                AuthConfig.NONE), config);
+                AuthConfig.NONE,
+                HealthConfig.DEFAULTS), config);
         assertEquals(List.copyOf(headers.keySet()), List.copyOf(config.http().headers().keySet()),
                 "headers keep the file's order");
         assertEquals(List.of(), warnings);
@@ -313,7 +315,6 @@ class ConfigLoaderTest {
                 unsupported("log.hooks"),
                 unsupported("http.tls.clientcas"),
                 unsupported("http.tls.letsencrypt.email"),
-                unsupported("http.debug.addr"),
                 unsupported("http.net"),
                 unsupported("http.http2.disabled"),
                 unsupported("storage.filesystem.maxthreads"),

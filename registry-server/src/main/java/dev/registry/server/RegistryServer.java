@@ -2,13 +2,20 @@ package dev.registry.server;
 
 import dev.registry.auth.AuthSetup;
 import dev.registry.config.ConfigException;
+import dev.registry.config.HealthConfig;
 import dev.registry.config.InMemoryConfig;
 import dev.registry.config.RegistryConfig;
 import dev.registry.config.UploadPurgingConfig;
 import dev.registry.server.api.ApiDispatcher;
+import dev.registry.server.debug.DebugListener;
+import dev.registry.server.debug.HealthChecks;
+import dev.registry.server.metrics.MeteredRequestHandler;
+import dev.registry.server.metrics.RegistryMetrics;
 import dev.registry.server.http.HeaderReadTimeout;
 import dev.registry.server.http.HttpChannelHandler;
 import dev.registry.server.http.OpenConnections;
+import dev.registry.server.http.RequestHandler;
+import dev.registry.server.http.RequestMetrics;
 import dev.registry.server.http.Route;
 import dev.registry.server.tls.ServerTls;
 import dev.registry.storage.Registry;
@@ -63,10 +70,28 @@ public final class RegistryServer implements AutoCloseable {
     private Channel serverChannel;
     private final OpenConnections connections = new OpenConnections();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** The unmetered driver, for the health checks (their probes are not traffic). */
+    private final StorageDriver driver;
+    /**
+     * {@code http.debug.prometheus}, or {@code null} when it is off. Code built here that counts
+     * something of its own (a pull-through cache's hits per remote) takes its meters from it, or
+     * {@link RegistryMetrics.CacheCounters#NONE} when it is null.
+     */
+    private final RegistryMetrics metrics;
+    private HealthChecks health;
+    private DebugListener debugListener;
 
     private RegistryServer(RegistryConfig config, StorageDriver driver) {
         this.config = config;
-        this.registry = new Registry(driver, config.storage().deleteEnabled(), Clock.systemUTC());
+        this.driver = driver;
+        this.metrics = config.http().debug().enabled() && config.http().debug().prometheus().enabled()
+                ? RegistryMetrics.create() : null;
+        this.registry = new Registry(metrics == null ? driver : metrics.meter(driver), config.storage().deleteEnabled(),
+                Clock.systemUTC());
+        if (metrics != null) {
+            registry.manifests().caches().forEach(metrics::monitor);
+            metrics.monitor("upload_state", registry.uploads().stateCache());
+        }
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.boss = new MultiThreadIoEventLoopGroup(1, io);
@@ -102,9 +127,11 @@ public final class RegistryServer implements AutoCloseable {
     private void bind() throws InterruptedException {
         AuthSetup auth = AuthSetup.from(config.auth());
         ServerTls tls = config.http().tls().enabled() ? ServerTls.open(config.http().tls()) : null;
-        ApiDispatcher dispatcher = new ApiDispatcher(registry, auth.accessController(), config.storage().readOnly(),
+        ApiDispatcher api = new ApiDispatcher(registry, auth.accessController(), config.storage().readOnly(),
                 config.http().host(), config.http().relativeUrls(), config.http().prefix(), config.catalog().maxEntries(),
                 auth.tokenService().orElse(null), !config.storage().redirectDisabled());
+        RequestHandler dispatcher = metrics == null ? api : new MeteredRequestHandler(api, metrics);
+        RequestMetrics requestMetrics = metrics == null ? RequestMetrics.NONE : metrics;
         boolean accessLog = !config.log().accessLogDisabled();
         Duration headerLimit = config.http().headerTimeout();
         Consumer<ChannelPipeline> http1 = pipeline -> {
@@ -116,13 +143,13 @@ public final class RegistryServer implements AutoCloseable {
                     .addLast("continue", new HttpServerExpectContinueHandler())
                     .addLast("chunked", new ChunkedWriteHandler())
                     .addLast("api", new HttpChannelHandler(dispatcher, requestThreads, config.http().prefix(),
-                            config.http().headers(), accessLog, connections, headerTimeout));
+                            config.http().headers(), accessLog, connections, headerTimeout, requestMetrics));
         };
         // HTTP/2 streams already carry the HTTP/1-object codec and chunked writer (see Http2Support).
         Consumer<ChannelPipeline> http2Stream = pipeline -> pipeline
                 .addLast("continue", new HttpServerExpectContinueHandler())
                 .addLast("api", new HttpChannelHandler(dispatcher, requestThreads, config.http().prefix(),
-                        config.http().headers(), accessLog, connections, null));
+                        config.http().headers(), accessLog, connections, null, requestMetrics));
         Class<? extends ServerChannel> channelType = Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(boss, workers)
@@ -147,6 +174,8 @@ public final class RegistryServer implements AutoCloseable {
         InetSocketAddress address = host == null || host.isEmpty()
                 ? new InetSocketAddress(config.http().port())
                 : new InetSocketAddress(host, config.http().port());
+        // before the API: once the API answers, probes and metrics are there too
+        startDebugListener(channelType);
         try {
             serverChannel = bootstrap.bind(address).sync().channel();
         } catch (Exception e) {
@@ -179,6 +208,25 @@ public final class RegistryServer implements AutoCloseable {
         log.info("storage: {}; delete {}; read-only {}; access log {}", StorageDriverFactory.describe(config.storage().driver()),
                 config.storage().deleteEnabled() ? "enabled" : "disabled", config.storage().readOnly() ? "on" : "off",
                 accessLog ? "on" : "off");
+    }
+
+    /** {@code http.debug.addr}: metrics and health on their own port, or nothing when it is not set. */
+    private void startDebugListener(Class<? extends ServerChannel> channelType) {
+        if (!config.http().debug().enabled()) {
+            if (!config.health().equals(HealthConfig.DEFAULTS)) {
+                log.warn("health checks are configured but http.debug.addr is not set, so nothing runs or serves them");
+            }
+            if (config.http().debug().prometheus().enabled()) {
+                log.warn("http.debug.prometheus is enabled but http.debug.addr is not set, so no metrics are served");
+            }
+            return;
+        }
+        health = HealthChecks.start(config.health(), driver);
+        debugListener = DebugListener.start(config.http().debug(), boss, workers, channelType, metrics, health,
+                connections::draining, requestThreads);
+        log.info("debug listener on {}:{}: health at /debug/health, /livez, /readyz; metrics {}",
+                config.http().debug().bindHost(), debugListener.port(),
+                metrics == null ? "off (http.debug.prometheus.enabled)" : "at " + config.http().debug().prometheus().path());
     }
 
     private String describeAuth(AuthSetup auth) {
@@ -262,6 +310,16 @@ public final class RegistryServer implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        // the debug listener outlives the drain, so that probes see the shutdown (/readyz 503)
+        if (debugListener != null) {
+            debugListener.close();
+        }
+        if (health != null) {
+            health.close();
+        }
+        if (metrics != null) {
+            metrics.close();
         }
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(6, TimeUnit.SECONDS);

@@ -3,7 +3,9 @@ package dev.registry.server;
 import dev.registry.config.AuthConfig;
 import dev.registry.config.CatalogConfig;
 import dev.registry.config.DriverConfig;
+import dev.registry.config.DebugConfig;
 import dev.registry.config.FilesystemConfig;
+import dev.registry.config.HealthConfig;
 import dev.registry.config.HttpConfig;
 import dev.registry.config.LogConfig;
 import dev.registry.config.RegistryConfig;
@@ -29,11 +31,12 @@ final class TestServers {
         return new RegistryConfig("0.1",
                 new LogConfig("info", true),
                 new HttpConfig("127.0.0.1", 0, "", "", false, "/", Map.of("X-Content-Type-Options", List.of("nosniff")),
-                        TlsConfig.DISABLED, Duration.ZERO, HttpConfig.DEFAULT_HEADER_TIMEOUT),
+                        TlsConfig.DISABLED, Duration.ZERO, HttpConfig.DEFAULT_HEADER_TIMEOUT, DebugConfig.DISABLED),
                 new StorageConfig(driver, deleteEnabled,
                         new UploadPurgingConfig(false, Duration.ofHours(168), Duration.ofHours(24), false), false, false),
                 new CatalogConfig(catalogMaxEntries),
-                AuthConfig.NONE);
+                AuthConfig.NONE,
+                HealthConfig.DEFAULTS);
     }
 
     static RegistryServer start(Path root) throws InterruptedException {

@@ -25,7 +25,7 @@ public final class ManifestService {
     private final Links links;
     private final boolean deleteEnabled;
     /** Manifests by digest are immutable, so their parsed form can be cached safely. */
-    private final Cache<Digest, ParsedManifest> parsed = Caffeine.newBuilder().maximumSize(10_000).build();
+    private final Cache<Digest, ParsedManifest> parsed = Caffeine.newBuilder().maximumSize(10_000).recordStats().build();
     /**
      * The bytes of manifests by digest, also immutable. Whether a repository still links to one
      * is checked in storage on every read, so deletes (here or by another replica) are seen.
@@ -33,6 +33,7 @@ public final class ManifestService {
     private final Cache<Digest, byte[]> contents = Caffeine.newBuilder()
             .maximumWeight(32L * 1024 * 1024)
             .weigher((Digest digest, byte[] content) -> content.length + 64)
+            .recordStats()
             .build();
 
     private final CatalogService catalog;
@@ -44,6 +45,11 @@ public final class ManifestService {
         this.tags = tags;
         this.links = new Links(driver);
         this.deleteEnabled = deleteEnabled;
+    }
+
+    /** The caches, by the name their metrics carry; they count hits and misses. */
+    public Map<String, Cache<?, ?>> caches() {
+        return Map.of("manifest_parsed", parsed, "manifest_content", contents);
     }
 
     /** A manifest as stored: exact bytes, digest and media type. */

@@ -56,6 +56,7 @@ public final class UploadService {
             .expireAfterAccess(Duration.ofHours(1))
             .maximumSize(10_000)
             .executor(Runnable::run)
+            .recordStats()
             .build();
     /**
      * One lock per upload, held by weak reference: a lock lives as long as a request holds or
@@ -67,6 +68,14 @@ public final class UploadService {
             .weakValues()
             .executor(Runnable::run)
             .build();
+
+    /**
+     * The cache of upload hash states, which spares re-reading an upload to resume its digest;
+     * it counts hits and misses.
+     */
+    public Cache<String, ?> stateCache() {
+        return states;
+    }
 
     public UploadService(StorageDriver driver, BlobStore blobs, Clock clock) {
         this.driver = driver;

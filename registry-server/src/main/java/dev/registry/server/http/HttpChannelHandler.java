@@ -60,6 +60,7 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
     private final OpenConnections connections;
     /** {@code http.headertimeout} on an HTTP/1 connection, or {@code null} (HTTP/2 streams, no limit). */
     private final HeaderReadTimeout headerTimeout;
+    private final RequestMetrics metrics;
 
     private final ArrayDeque<Object> backlog = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
@@ -72,15 +73,19 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
      * was broken (the decoder then drops everything that follows) or ambiguous.
      */
     private boolean closeAfterResponse;
+    /** Body bytes of the current request read so far, for {@link RequestMetrics}. */
+    private long receivedBytes;
 
     /**
      * @param headerTimeout the connection's {@link HeaderReadTimeout}, told when each request's
      *                      head arrives and when its answer is out; {@code null} for none
+     * @param metrics told about each answered request ({@link RequestMetrics#NONE} for none)
      */
     public HttpChannelHandler(RequestHandler handler, Executor workers, String pathPrefix,
                               Map<String, java.util.List<String>> extraHeaders, boolean accessLogEnabled,
-                              OpenConnections connections, HeaderReadTimeout headerTimeout) {
+                              OpenConnections connections, HeaderReadTimeout headerTimeout, RequestMetrics metrics) {
         this.handler = handler;
+        this.metrics = metrics;
         this.headerTimeout = headerTimeout;
         this.connections = connections;
         this.workers = workers;
@@ -111,6 +116,7 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
             if (content.decoderResult().isFailure()) {
                 malformedBody(content);
             } else if (body != null) {
+                receivedBytes += content.content().readableBytes();
                 body.offer(content);
             }
             if (content instanceof LastHttpContent) {
@@ -139,6 +145,7 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
         long started = System.nanoTime();
         setInFlight(true);
         requestComplete = false;
+        receivedBytes = 0;
         if (headerTimeout != null) {
             headerTimeout.headReceived();
         }
@@ -300,6 +307,8 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
         }
         int status = response.status().code();
         future.addListener(f -> {
+            metrics.completed(request.method(), request.route().kind(), status, receivedBytes, f.isSuccess() ? bytes : 0,
+                    System.nanoTime() - started);
             if (accessLogEnabled) {
                 accessLog.info("{} \"{} {}\" {} {} {}ms user={} ua=\"{}\"{}", request.remoteAddress(), request.method(),
                         request.uri(), status, bytes, (System.nanoTime() - started) / 1_000_000, request.user(),

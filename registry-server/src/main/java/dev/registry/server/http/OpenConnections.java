@@ -32,7 +32,7 @@ public final class OpenConnections {
     }
 
     /** Whether the server is shutting down: responses then close their connection. */
-    boolean draining() {
+    public boolean draining() {
         return draining;
     }
 
