@@ -244,7 +244,7 @@ class NotificationsE2ETest {
         listener.stop();
         Path dir = RegistryProcess.workDir("notify-outage");
         int port = RegistryProcess.freePort();
-        RegistryProcess registry = registry(dir, port, "notifications:\n  endpoints:\n"
+        RegistryProcess registry = registry(dir, port, "notifications:\n  events: {includereferences: true}\n  endpoints:\n"
                 + endpoint("ci", listener.url(), "ignore: {actions: [pull]}"));
         Client client = new Client(registry.baseUrl(), null, null);
 
@@ -257,6 +257,13 @@ class NotificationsE2ETest {
         assertEquals(expected, summary(events));
         assertTrue(registry.output().contains("notifications to ci"), "the outage is logged:\n" + registry.output());
         assertTrue(events.stream().allMatch(e -> !e.path("actor").has("name")), "anonymous requests name no actor");
+        JsonNode manifestPush = events.get(2).path("target");
+        assertEquals(List.of(events.get(1).path("target").path("digest").asText(), events.get(0).path("target").path("digest").asText()),
+                List.of(manifestPush.path("references").get(0).path("digest").asText(),
+                        manifestPush.path("references").get(1).path("digest").asText()),
+                "includereferences lists the config and the layer: " + manifestPush);
+        assertEquals("application/vnd.oci.image.layer.v1.tar+gzip", manifestPush.path("references").get(1).path("mediaType").asText());
+        assertFalse(events.get(0).path("target").has("references"), "blob events have no references");
     }
 
     @Test
