@@ -101,4 +101,10 @@ class GcsRegistryServerTest extends RegistryServerTest {
         assertTrue(fake.objectNames("registry-flows").contains(
                 "flows/docker/registry/v2/repositories/gcs/layout/_layers/sha256/" + hex + "/link"));
     }
+
+    /** With redirects off, pulls are relayed from the store's signed URLs, not read through the SDK. */
+    @Test
+    void pullsAreRelayedFromSignedUrls() throws Exception {
+        RelayedPulls.assertRelayed(config(gcsConfig, true));
+    }
 }

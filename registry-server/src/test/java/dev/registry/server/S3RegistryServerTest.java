@@ -91,4 +91,10 @@ class S3RegistryServerTest extends RegistryServerTest {
         assertTrue(message.startsWith("storage.s3.regionendpoint (REGISTRY_STORAGE_S3_REGIONENDPOINT): bucket '"), message);
         assertTrue(message.contains("cannot be reached"), message);
     }
+
+    /** With redirects off, pulls are relayed from the store's signed URLs, not read through the SDK. */
+    @Test
+    void pullsAreRelayedFromSignedUrls() throws Exception {
+        RelayedPulls.assertRelayed(config(s3Config(s3.createBucket("relay"), S3ProxyServer.SECRET_KEY, s3.endpoint())));
+    }
 }

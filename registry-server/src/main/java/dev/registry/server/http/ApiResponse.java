@@ -4,6 +4,8 @@ import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 
+import java.io.IOException;
+import java.net.URI;
 import java.nio.channels.ReadableByteChannel;
 
 /**
@@ -18,6 +20,14 @@ public final class ApiResponse {
     private long streamLength;
     private long streamPosition;
     private boolean headersOnly;
+    private URI relaySource;
+    private BodyOpener relayFallback;
+
+    /** Opens a body's channel, on a worker thread: it may block. */
+    @FunctionalInterface
+    public interface BodyOpener {
+        ReadableByteChannel open() throws IOException;
+    }
 
     private ApiResponse(HttpResponseStatus status) {
         this.status = status;
@@ -53,6 +63,19 @@ public final class ApiResponse {
         return this;
     }
 
+    /**
+     * Sends {@code length} bytes from {@code position} of the object a store serves at
+     * {@code source} (a URL it signed), relayed by the server; if that URL cannot serve them
+     * before anything is sent, the body comes from {@code fallback} instead.
+     */
+    public ApiResponse relay(URI source, BodyOpener fallback, long position, long length) {
+        this.relaySource = source;
+        this.relayFallback = fallback;
+        this.streamPosition = position;
+        this.streamLength = length;
+        return this;
+    }
+
     /** A HEAD answer: send the headers (Content-Length included) but no body. */
     public ApiResponse headersOnly(long contentLength) {
         this.headersOnly = true;
@@ -82,6 +105,20 @@ public final class ApiResponse {
 
     public long streamPosition() {
         return streamPosition;
+    }
+
+    /** The URL of a relayed body, or {@code null}. */
+    public URI relaySource() {
+        return relaySource;
+    }
+
+    public BodyOpener relayFallback() {
+        return relayFallback;
+    }
+
+    /** Whether the response has a body of {@link #streamLength()} bytes that is not in memory. */
+    public boolean hasStreamedBody() {
+        return stream != null || relaySource != null;
     }
 
     public boolean isHeadersOnly() {

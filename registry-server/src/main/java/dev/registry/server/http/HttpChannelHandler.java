@@ -5,6 +5,8 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.util.concurrent.PromiseNotifier;
 import io.netty.channel.DefaultFileRegion;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -246,13 +248,15 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
         Object content = null;
         ReadableByteChannel pumped = null;
         long bytes;
-        if (response.stream() != null && !response.isHeadersOnly() && !request.isHead()) {
+        if (response.hasStreamedBody() && !response.isHeadersOnly() && !request.isHead()) {
             head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status());
             head.headers().set(response.headers());
             HttpUtil.setContentLength(head, response.streamLength());
             bytes = response.streamLength();
             ReadableByteChannel stream = response.stream();
-            if (stream instanceof FileChannel file && !request.secure()) {
+            if (stream == null) {
+                // relayed from the store's URL below
+            } else if (stream instanceof FileChannel file && !request.secure()) {
                 content = new DefaultFileRegion(file, response.streamPosition(), response.streamLength());
             } else if (stream instanceof FileChannel file && chunkedFile(file, response) instanceof ChunkedNioFile chunks) {
                 content = new HttpChunkedInput(chunks);
@@ -267,7 +271,7 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
             full.headers().set(response.headers());
             if (!full.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
                 // A HEAD answer carries the length the GET body would have (RFC 9110 §9.3.2).
-                HttpUtil.setContentLength(full, response.stream() != null ? response.streamLength() : response.body().length);
+                HttpUtil.setContentLength(full, response.hasStreamedBody() ? response.streamLength() : response.body().length);
             }
             head = full;
             bytes = head0 ? 0 : response.body().length;
@@ -277,7 +281,10 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
         // An HTTP/1.0 client keeps the connection only if the answer says keep-alive explicitly.
         HttpUtil.setKeepAlive(head.headers(), version, !close);
         ChannelFuture future;
-        if (pumped != null) {
+        if (response.relaySource() != null && content == null && pumped == null && !response.isHeadersOnly() && !request.isHead()) {
+            future = ObjectUrlRelay.start(ctx, head, response.relaySource(), response.streamPosition(),
+                    response.streamLength(), () -> openAndPump(head, response));
+        } else if (pumped != null) {
             ctx.write(head);
             future = StreamPump.start(ctx, pumped, response.streamLength(), STREAM_CHUNK, workers);
         } else if (content == null) {
@@ -304,6 +311,32 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
                 finishRequest();
             }
         });
+    }
+
+    /**
+     * Opens a relayed body's fallback on a worker, then sends {@code head} and the body as any
+     * other stream: the store's URL could not serve it.
+     */
+    private ChannelFuture openAndPump(HttpResponse head, ApiResponse response) {
+        ChannelPromise sent = ctx.newPromise();
+        try {
+            workers.execute(() -> {
+                ReadableByteChannel source;
+                try {
+                    source = response.relayFallback().open();
+                } catch (IOException | RuntimeException e) {
+                    log.warn("cannot read a blob body from storage: {}", e.toString());
+                    sent.tryFailure(e);
+                    return;
+                }
+                ctx.write(head);
+                StreamPump.start(ctx, source, response.streamLength(), STREAM_CHUNK, workers)
+                        .addListener(new PromiseNotifier<>(sent));
+            });
+        } catch (RejectedExecutionException e) {
+            sent.tryFailure(e);
+        }
+        return sent;
     }
 
     /** The response went out: let the next request in, starting with any already decoded. */

@@ -1,0 +1,160 @@
+package dev.registry.server.http;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.timeout.ReadTimeoutHandler;
+import io.netty.util.concurrent.FastThreadLocal;
+import io.netty.util.concurrent.Future;
+
+import javax.net.ssl.SSLException;
+import java.net.URI;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Keep-alive HTTP/1.1 client connections to object stores, kept per event loop: a connection is
+ * only ever used by the loop it is registered with, so neither the pool nor the relays need locks,
+ * and the bytes a relay reads arrive on the thread that writes them to the client.
+ */
+final class UpstreamConnections {
+    /** Name of the per-exchange handler a relay adds behind the codec. */
+    static final String EXCHANGE = "exchange";
+    /** The last handler: what reaches it arrived outside an exchange. */
+    static final String IDLE_GUARD = "idle";
+    private static final int MAX_IDLE_PER_ORIGIN = 16;
+    private static final int CONNECT_TIMEOUT_MILLIS = 10_000;
+    /** A store that sends nothing for this long has failed the exchange (the SDK's socket timeout is alike). */
+    private static final int READ_TIMEOUT_SECONDS = 60;
+
+    private static final FastThreadLocal<Map<String, ArrayDeque<Channel>>> IDLE = new FastThreadLocal<>() {
+        @Override
+        protected Map<String, ArrayDeque<Channel>> initialValue() {
+            return new HashMap<>();
+        }
+    };
+    private static volatile SslContext tls;
+
+    private UpstreamConnections() {
+    }
+
+    /** A connection to {@code url}'s origin on {@code loop}: an idle one, or a new one. Call on {@code loop}. */
+    static Future<Channel> acquire(EventLoop loop, URI url) {
+        ArrayDeque<Channel> idle = IDLE.get().get(origin(url));
+        while (idle != null && !idle.isEmpty()) {
+            Channel channel = idle.pollLast();
+            if (channel.isActive()) {
+                return loop.newSucceededFuture(channel);
+            }
+        }
+        boolean https = "https".equalsIgnoreCase(url.getScheme());
+        if (!https && !"http".equalsIgnoreCase(url.getScheme())) {
+            return loop.newFailedFuture(new IllegalArgumentException("not an http(s) URL: " + url.getScheme()));
+        }
+        String host = url.getHost();
+        int port = url.getPort() > 0 ? url.getPort() : https ? 443 : 80;
+        SslContext sslContext;
+        try {
+            sslContext = https ? clientTls() : null;
+        } catch (SSLException e) {
+            return loop.newFailedFuture(e);
+        }
+        ChannelFuture connected = new Bootstrap()
+                .group(loop)
+                .channel(Epoll.isAvailable() ? EpollSocketChannel.class : NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.AUTO_READ, false)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MILLIS)
+                // one read may take up to 1 MiB, as the server's own connections do for uploads
+                .option(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(512, 64 * 1024, 1024 * 1024))
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel channel) {
+                        if (sslContext != null) {
+                            channel.pipeline().addLast("tls", sslContext.newHandler(channel.alloc(), host, port));
+                        }
+                        channel.pipeline()
+                                .addLast("timeout", new ReadTimeoutHandler(READ_TIMEOUT_SECONDS, TimeUnit.SECONDS))
+                                // content passes through as slices of what each socket read got, not 8 KiB pieces
+                                .addLast("codec", new HttpClientCodec(new HttpDecoderConfig().setMaxChunkSize(1024 * 1024),
+                                        false, false))
+                                .addLast(IDLE_GUARD, new IdleGuard());
+                    }
+                })
+                .connect(host, port);
+        return asChannelFuture(loop, connected);
+    }
+
+    private static Future<Channel> asChannelFuture(EventLoop loop, ChannelFuture connected) {
+        var promise = loop.<Channel>newPromise();
+        connected.addListener(f -> {
+            if (f.isSuccess()) {
+                promise.trySuccess(connected.channel());
+            } else {
+                connected.channel().close();
+                promise.tryFailure(f.cause());
+            }
+        });
+        return promise;
+    }
+
+    /** Returns a connection whose exchange ended cleanly, for the next relay on its loop. */
+    static void release(Channel channel, URI url) {
+        ArrayDeque<Channel> idle = IDLE.get().computeIfAbsent(origin(url), k -> new ArrayDeque<>());
+        if (idle.size() >= MAX_IDLE_PER_ORIGIN || !channel.isActive()) {
+            channel.close();
+            return;
+        }
+        idle.addLast(channel);
+    }
+
+    /**
+     * Closes a connection that, between exchanges, times out, fails or receives anything: it
+     * cannot be used for the next exchange.
+     */
+    private static final class IdleGuard extends io.netty.channel.ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+            io.netty.util.ReferenceCountUtil.release(msg);
+            ctx.close();
+        }
+
+        @Override
+        public void exceptionCaught(io.netty.channel.ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+
+    private static String origin(URI url) {
+        return url.getScheme().toLowerCase(java.util.Locale.ROOT) + "://" + url.getRawAuthority();
+    }
+
+    private static SslContext clientTls() throws SSLException {
+        SslContext context = tls;
+        if (context == null) {
+            synchronized (UpstreamConnections.class) {
+                context = tls;
+                if (context == null) {
+                    // the JDK's trust store and host name checks, as the store's SDK uses
+                    context = SslContextBuilder.forClient().endpointIdentificationAlgorithm("HTTPS").build();
+                    tls = context;
+                }
+            }
+        }
+        return context;
+    }
+}
