@@ -165,6 +165,38 @@ class ObjectUrlRelayTest {
     }
 
     @Test
+    void aStoreWhoseTlsFailsIsNotTriedOnEveryPull() throws Exception {
+        AtomicInteger connections = new AtomicInteger();
+        try (ServerSocket notTls = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Thread acceptor = Thread.ofVirtual().start(() -> {
+                while (!notTls.isClosed()) {
+                    try (Socket socket = notTls.accept()) {
+                        connections.incrementAndGet();
+                        socket.getOutputStream().write("HTTP/1.1 400 Bad Request\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    } catch (IOException closed) {
+                        return;
+                    }
+                }
+            });
+            driver.signingScheme = "https";
+            driver.signingHost = "127.0.0.1:" + notTls.getLocalPort();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    HttpResponse<byte[]> response = get(null);
+                    assertEquals(200, response.statusCode());
+                    assertArrayEquals(BLOB, response.body());
+                }
+            } finally {
+                driver.signingScheme = "http";
+                notTls.close();
+                acceptor.join(5_000);
+            }
+        }
+        assertEquals(3, driver.readerOpens.get(), "every pull came through the driver");
+        assertEquals(1, connections.get(), "the failed origin was not tried again for the next pulls");
+    }
+
+    @Test
     void aBodyThatBreaksOffBreaksTheClientConnectionOff() throws Exception {
         behaviour = Behaviour.SHORT_BODY;
         // a raw client, so that a short body cannot be mistaken for a whole one
@@ -263,6 +295,7 @@ class ObjectUrlRelayTest {
     /** The in-memory driver, signing "URLs" of its objects on the test's store and counting reader opens. */
     private static final class SigningDriver extends ForwardingDriver {
         volatile String signingHost;
+        volatile String signingScheme = "http";
         final AtomicInteger readerOpens = new AtomicInteger();
 
         SigningDriver(StorageDriver delegate) {
@@ -271,7 +304,7 @@ class ObjectUrlRelayTest {
 
         @Override
         public Optional<URI> redirectUrl(String path, String method, Duration validFor) {
-            return Optional.of(URI.create("http://" + signingHost + path + "?X-Signature=test"));
+            return Optional.of(URI.create(signingScheme + "://" + signingHost + path + "?X-Signature=test"));
         }
 
         @Override

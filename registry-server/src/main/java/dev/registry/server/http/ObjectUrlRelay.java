@@ -87,8 +87,13 @@ final class ObjectUrlRelay extends ChannelInboundHandlerAdapter {
     static ChannelFuture start(ChannelHandlerContext client, HttpResponse head, URI url, long position, long length,
                                Supplier<ChannelFuture> fallback) {
         ObjectUrlRelay relay = new ObjectUrlRelay(client, head, url, position, length, fallback);
+        if (UpstreamConnections.recentlyUnreachable(url)) {
+            relay.fallBack("the store's address failed lately");
+            return relay.done;
+        }
         UpstreamConnections.acquire(client.channel().eventLoop(), url).addListener(connected -> {
             if (!connected.isSuccess()) {
+                UpstreamConnections.markUnreachable(url);
                 relay.fallBack("cannot connect: " + connected.cause());
                 return;
             }
@@ -234,6 +239,10 @@ final class ObjectUrlRelay extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (!headSent && (cause instanceof javax.net.ssl.SSLException
+                || cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() instanceof javax.net.ssl.SSLException)) {
+            UpstreamConnections.markUnreachable(url);
+        }
         failed(cause);
     }
 

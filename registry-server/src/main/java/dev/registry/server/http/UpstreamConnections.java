@@ -48,6 +48,13 @@ final class UpstreamConnections {
         }
     };
     private static volatile SslContext tls;
+    /**
+     * Origins that could not be connected to (or whose TLS handshake failed) lately, with the
+     * time they may be tried again: until then relays fall back at once instead of paying a
+     * failed connection per pull (a store behind a certificate only the SDK is told to trust).
+     */
+    private static final Map<String, Long> UNREACHABLE_UNTIL = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final long RETRY_UNREACHABLE_NANOS = TimeUnit.SECONDS.toNanos(60);
 
     private UpstreamConnections() {
     }
@@ -137,6 +144,24 @@ final class UpstreamConnections {
         public void exceptionCaught(io.netty.channel.ChannelHandlerContext ctx, Throwable cause) {
             ctx.close();
         }
+    }
+
+    /** Whether connections to {@code url}'s origin failed within the last minute. */
+    static boolean recentlyUnreachable(URI url) {
+        Long until = UNREACHABLE_UNTIL.get(origin(url));
+        if (until == null) {
+            return false;
+        }
+        if (System.nanoTime() - until >= 0) {
+            UNREACHABLE_UNTIL.remove(origin(url), until);
+            return false;
+        }
+        return true;
+    }
+
+    /** Remembers that a connection to {@code url}'s origin (or its TLS handshake) failed. */
+    static void markUnreachable(URI url) {
+        UNREACHABLE_UNTIL.put(origin(url), System.nanoTime() + RETRY_UNREACHABLE_NANOS);
     }
 
     private static String origin(URI url) {
