@@ -163,6 +163,7 @@ class EndpointDeliveryTest {
             delivery.offer(event(i));
             Thread.sleep(20); // let the thread move each into the queue
         }
+        Thread.sleep(500); // every event has met the full queue before the listener comes back
         listener.down = false;
         awaitAccepted(listener, 5);
         Thread.sleep(100);
