@@ -30,7 +30,8 @@ final class ConfigBinder {
                 StorageBinder.bind(root.get("storage"), source, defaultRoot),
                 catalog(Values.section(CATALOG, root.get("catalog"))),
                 AuthBinder.bind(root.get("auth")),
-                HealthBinder.bind(root.get("health")));
+                HealthBinder.bind(root.get("health")),
+                NotificationsBinder.bind(root.get("notifications")));
     }
 
     private static String version(JsonNode node) {

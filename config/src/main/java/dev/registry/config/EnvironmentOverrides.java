@@ -140,6 +140,7 @@ final class EnvironmentOverrides {
     private static String example(String key) {
         return switch (key) {
             case "http.headers" -> "a mapping such as '{X-Content-Type-Options: [nosniff]}'";
+            case "notifications.endpoints" -> "a list such as '[{name: ci, url: \"https://ci.example/events\"}]'";
             case "auth.access" -> "a list such as '[{repositories: [\"**\"], users: [\"*\"], actions: [pull, push]}]'";
             case "health.file" -> "a list such as '" + HealthBinder.FILE_EXAMPLE + "'";
             case "health.http" -> "a list such as '" + HealthBinder.HTTP_EXAMPLE + "'";

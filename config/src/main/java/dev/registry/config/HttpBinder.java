@@ -114,6 +114,7 @@ final class HttpBinder {
         return prefix;
     }
 
+    /** Also used for each notification endpoint's {@code headers}, which registry:2 writes the same way. */
     static Map<String, List<String>> headers(ConfigKey key, JsonNode node) {
         if (Values.isAbsent(node)) {
             return Map.of();

@@ -10,6 +10,7 @@ package dev.registry.config;
  * @param auth {@code auth.*}; {@link AuthConfig#NONE} when not configured
  * @param health {@code health.*}: the checks behind {@code /debug/health}; {@link HealthConfig#DEFAULTS}
  *               when not configured
+ * @param notifications {@code notifications.*}; {@link NotificationsConfig#NONE} when not configured
  */
 public record RegistryConfig(
         String version,
@@ -18,5 +19,6 @@ public record RegistryConfig(
         StorageConfig storage,
         CatalogConfig catalog,
         AuthConfig auth,
-        HealthConfig health) {
+        HealthConfig health,
+        NotificationsConfig notifications) {
 }

@@ -141,7 +141,7 @@ class ConfigLoaderTest {
                         false, false),
                 new CatalogConfig(1000),
                 AuthConfig.NONE,
-                HealthConfig.DEFAULTS), config);
+                HealthConfig.DEFAULTS, NotificationsConfig.NONE), config);
         assertTrue(config.storage().driver() instanceof FilesystemConfig fs && fs.rootDirectory().isAbsolute());
         assertEquals(List.of(), warnings);
     }
@@ -172,7 +172,7 @@ class ConfigLoaderTest {
                         UploadPurgingConfig.defaults(), false, false),
                 new CatalogConfig(1000),
                 AuthConfig.NONE,
-                HealthConfig.DEFAULTS), config);
+                HealthConfig.DEFAULTS, NotificationsConfig.NONE), config);
         assertEquals(List.of(), warnings);
     }
 
@@ -233,7 +233,7 @@ class ConfigLoaderTest {
                         true, true),
                 new CatalogConfig(250),
                 AuthConfig.NONE,
-                HealthConfig.DEFAULTS), config);
+                HealthConfig.DEFAULTS, NotificationsConfig.NONE), config);
         assertEquals(List.copyOf(headers.keySet()), List.copyOf(config.http().headers().keySet()),
                 "headers keep the file's order");
         assertEquals(List.of(), warnings);
@@ -320,7 +320,6 @@ class ConfigLoaderTest {
                 unsupported("storage.filesystem.maxthreads"),
                 unknown("storage.maintenance.uploadpurging.keep"),
                 unsupported("storage.tag.concurrencylimit"),
-                unsupported("notifications.endpoints"),
                 unsupported("redis.addr"),
                 unsupported("proxy.remoteurl"),
                 unsupported("validation.disabled"),

@@ -17,6 +17,7 @@ import dev.registry.server.http.OpenConnections;
 import dev.registry.server.http.RequestHandler;
 import dev.registry.server.http.RequestMetrics;
 import dev.registry.server.http.Route;
+import dev.registry.server.notifications.Notifier;
 import dev.registry.server.tls.ServerTls;
 import dev.registry.storage.Registry;
 import dev.registry.storage.driver.StorageDriver;
@@ -80,6 +81,10 @@ public final class RegistryServer implements AutoCloseable {
     private final RegistryMetrics metrics;
     private HealthChecks health;
     private DebugListener debugListener;
+    /** Sends notification events; {@code null} until {@link #bind()} starts it. */
+    private Notifier notifier;
+    /** How long events still queued in memory may take to go out when the server stops. */
+    private static final Duration NOTIFICATION_GRACE = Duration.ofSeconds(5);
 
     private RegistryServer(RegistryConfig config, StorageDriver driver) {
         this.config = config;
@@ -127,9 +132,11 @@ public final class RegistryServer implements AutoCloseable {
     private void bind() throws InterruptedException {
         AuthSetup auth = AuthSetup.from(config.auth());
         ServerTls tls = config.http().tls().enabled() ? ServerTls.open(config.http().tls()) : null;
+        notifier = Notifier.start(config.notifications(), config.http().port());
         ApiDispatcher api = new ApiDispatcher(registry, auth.accessController(), config.storage().readOnly(),
                 config.http().host(), config.http().relativeUrls(), config.http().prefix(), config.catalog().maxEntries(),
-                auth.tokenService().orElse(null), !config.storage().redirectDisabled());
+                auth.tokenService().orElse(null), !config.storage().redirectDisabled(), notifier,
+                config.notifications().includeReferences());
         RequestHandler dispatcher = metrics == null ? api : new MeteredRequestHandler(api, metrics);
         RequestMetrics requestMetrics = metrics == null ? RequestMetrics.NONE : metrics;
         boolean accessLog = !config.log().accessLogDisabled();
@@ -324,6 +331,10 @@ public final class RegistryServer implements AutoCloseable {
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly(6, TimeUnit.SECONDS);
         requestThreads.shutdown();
+        if (notifier != null) {
+            // After the requests, whose events it still takes.
+            notifier.close(NOTIFICATION_GRACE);
+        }
         log.info("stopped");
     }
 }

@@ -8,6 +8,7 @@ import dev.registry.config.FilesystemConfig;
 import dev.registry.config.HealthConfig;
 import dev.registry.config.HttpConfig;
 import dev.registry.config.LogConfig;
+import dev.registry.config.NotificationsConfig;
 import dev.registry.config.RegistryConfig;
 import dev.registry.config.StorageConfig;
 import dev.registry.config.TlsConfig;
@@ -36,7 +37,7 @@ final class TestServers {
                         new UploadPurgingConfig(false, Duration.ofHours(168), Duration.ofHours(24), false), false, false),
                 new CatalogConfig(catalogMaxEntries),
                 AuthConfig.NONE,
-                HealthConfig.DEFAULTS);
+                HealthConfig.DEFAULTS, NotificationsConfig.NONE);
     }
 
     static RegistryServer start(Path root) throws InterruptedException {

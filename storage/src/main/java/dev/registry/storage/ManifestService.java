@@ -56,8 +56,8 @@ public final class ManifestService {
     public record StoredManifest(Digest digest, String mediaType, byte[] content) {
     }
 
-    /** The result of a push: the manifest's digest and, if it has one, its subject. */
-    public record PutResult(Digest digest, Optional<Digest> subject) {
+    /** The result of a push: the manifest's digest, if it has one its subject, and what it says. */
+    public record PutResult(Digest digest, Optional<Digest> subject, ParsedManifest manifest) {
     }
 
     /**
@@ -96,7 +96,7 @@ public final class ManifestService {
         parsed.put(digest, manifest);
         contents.put(digest, content);
         catalog.repositoryCreated(name);
-        return new PutResult(digest, Optional.ofNullable(manifest.subject()).map(Descriptor::digest));
+        return new PutResult(digest, Optional.ofNullable(manifest.subject()).map(Descriptor::digest), manifest);
     }
 
     private void verifyReferences(String name, ParsedManifest manifest) throws IOException {
@@ -147,8 +147,10 @@ public final class ManifestService {
     /**
      * Deletes by digest (the manifest revision, its tags and its referrers entry) or by tag
      * (the tag only). {@code UNSUPPORTED} unless deletes are enabled.
+     *
+     * @return the tags removed: the one given, or those that pointed at the deleted digest
      */
-    public void delete(String name, String reference) throws IOException {
+    public List<String> delete(String name, String reference) throws IOException {
         if (!deleteEnabled) {
             throw new RegistryException(ErrorCode.UNSUPPORTED, "deletes are disabled (storage.delete.enabled)");
         }
@@ -157,20 +159,24 @@ public final class ManifestService {
             if (!tags.untag(name, reference)) {
                 throw unknown(name, reference);
             }
-            return;
+            return List.of(reference);
         }
         Digest digest = Digest.parse(reference);
         if (!links.exists(PathLayout.manifestRevisionLink(name, digest))) {
             throw unknown(name, reference);
         }
         ParsedManifest manifest = parsedOrNull(digest);
+        List<String> untagged = new ArrayList<>();
         for (String tag : tags.tagsOf(name, digest)) {
-            tags.untag(name, tag);
+            if (tags.untag(name, tag)) {
+                untagged.add(tag);
+            }
         }
         if (manifest != null && manifest.subject() != null) {
             links.delete(PathLayout.referrerLink(name, manifest.subject().digest(), digest).replaceFirst("/link$", ""));
         }
         links.delete(PathLayout.manifestRevisionDirectory(name, digest));
+        return List.copyOf(untagged);
     }
 
     /**

@@ -11,6 +11,7 @@ import dev.registry.server.http.ApiRequest;
 import dev.registry.server.http.ApiResponse;
 import dev.registry.server.http.RequestHandler;
 import dev.registry.server.http.Route;
+import dev.registry.server.notifications.EventSink;
 import dev.registry.storage.Digest;
 import dev.registry.storage.ErrorCode;
 import dev.registry.storage.Registry;
@@ -54,12 +55,26 @@ public final class ApiDispatcher implements RequestHandler {
      */
     public ApiDispatcher(Registry registry, AccessController access, boolean readOnly, String host, boolean relativeUrls,
                          String prefix, int catalogMaxEntries, TokenService tokenService, boolean blobRedirects) {
+        this(registry, access, readOnly, host, relativeUrls, prefix, catalogMaxEntries, tokenService, blobRedirects,
+                EventSink.NONE, false);
+    }
+
+    /**
+     * As above, also reporting pushes, pulls, mounts and deletes to {@code events}.
+     *
+     * @param events where notification events go; {@link EventSink#NONE} for none
+     * @param includeReferences {@code notifications.events.includereferences}
+     */
+    public ApiDispatcher(Registry registry, AccessController access, boolean readOnly, String host, boolean relativeUrls,
+                         String prefix, int catalogMaxEntries, TokenService tokenService, boolean blobRedirects,
+                         EventSink events, boolean includeReferences) {
         Locations locations = new Locations(host, relativeUrls, prefix);
+        EventReporter reporter = new EventReporter(events, locations, includeReferences);
         this.access = access;
         this.readOnly = readOnly;
-        this.blobs = new BlobEndpoints(registry, blobRedirects);
-        this.uploads = new UploadEndpoints(registry, locations);
-        this.manifests = new ManifestEndpoints(registry, locations);
+        this.blobs = new BlobEndpoints(registry, blobRedirects, reporter);
+        this.uploads = new UploadEndpoints(registry, locations, reporter);
+        this.manifests = new ManifestEndpoints(registry, locations, reporter);
         this.listings = new ListingEndpoints(registry, locations, catalogMaxEntries);
         this.referrers = new ReferrersEndpoint(registry);
         this.tokens = tokenService == null ? null : new TokenEndpoint(tokenService);
@@ -120,13 +135,13 @@ public final class ApiDispatcher implements RequestHandler {
                 }
                 yield switch (method.name()) {
                     case "PUT" -> manifests.put(request, name, route.reference());
-                    case "DELETE" -> manifests.delete(name, route.reference());
+                    case "DELETE" -> manifests.delete(request, name, route.reference());
                     default -> manifests.get(request, name, route.reference());
                 };
             }
             case BLOB -> {
                 Digest digest = Digest.parse(route.reference());
-                yield method.equals(HttpMethod.DELETE) ? blobs.delete(name, digest) : blobs.get(request, name, digest);
+                yield method.equals(HttpMethod.DELETE) ? blobs.delete(request, name, digest) : blobs.get(request, name, digest);
             }
             case UPLOAD_START -> uploads.start(request, name, repository -> mayPull(request, repository));
             case UPLOAD -> switch (method.name()) {

@@ -32,10 +32,12 @@ final class BlobEndpoints {
     private final Registry registry;
     private final boolean redirects;
     private final boolean relay = !"false".equalsIgnoreCase(System.getProperty(RELAY_PROPERTY));
+    private final EventReporter events;
 
-    BlobEndpoints(Registry registry, boolean redirects) {
+    BlobEndpoints(Registry registry, boolean redirects, EventReporter events) {
         this.registry = registry;
         this.redirects = redirects;
+        this.events = events;
     }
 
     ApiResponse get(ApiRequest request, String name, Digest digest) throws IOException {
@@ -45,6 +47,7 @@ final class BlobEndpoints {
         if (redirects && !request.isHead()) {
             Optional<URI> url = registry.blobs().redirectUrl(digest, "GET", REDIRECT_VALIDITY);
             if (url.isPresent()) {
+                events.blobPulled(request, name, blob);
                 return ApiResponse.of(307)
                         .header("Location", url.get().toString())
                         .header("Docker-Content-Digest", digest.toString());
@@ -56,6 +59,7 @@ final class BlobEndpoints {
             return Errors.of(ErrorCode.RANGE_INVALID, "requested range not satisfiable")
                     .header("Content-Range", "bytes */" + blob.size());
         }
+        events.blobPulled(request, name, blob);
         if (range == null && etag.equals(request.header("If-None-Match"))) {
             return ApiResponse.of(304).header("ETag", etag).header("Docker-Content-Digest", digest.toString());
         }
@@ -82,7 +86,7 @@ final class BlobEndpoints {
         return response.stream(registry.blobs().open(digest, start), start, length);
     }
 
-    ApiResponse delete(String name, Digest digest) throws IOException {
+    ApiResponse delete(ApiRequest request, String name, Digest digest) throws IOException {
         if (!registry.deleteEnabled()) {
             throw new RegistryException(ErrorCode.UNSUPPORTED, "deletes are disabled (storage.delete.enabled)");
         }
@@ -90,6 +94,7 @@ final class BlobEndpoints {
             throw new RegistryException(ErrorCode.BLOB_UNKNOWN, "blob unknown to registry",
                     java.util.Map.of("digest", digest.toString()));
         }
+        events.blobDeleted(request, name, digest);
         return ApiResponse.of(202).header("Docker-Content-Digest", digest.toString());
     }
 

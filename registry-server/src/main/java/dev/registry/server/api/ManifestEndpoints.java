@@ -11,15 +11,23 @@ import dev.registry.storage.RegistryException;
 import dev.registry.storage.RepositoryName;
 
 import java.io.IOException;
+import java.util.List;
 
 /** {@code GET}, {@code HEAD}, {@code PUT} and {@code DELETE /v2/<name>/manifests/<reference>}. */
 final class ManifestEndpoints {
     private final Registry registry;
     private final Locations locations;
+    private final EventReporter events;
 
-    ManifestEndpoints(Registry registry, Locations locations) {
+    ManifestEndpoints(Registry registry, Locations locations, EventReporter events) {
         this.registry = registry;
         this.locations = locations;
+        this.events = events;
+    }
+
+    /** The tag {@code reference} names, or {@code null} when it is a digest. */
+    private static String tagOf(String reference) {
+        return Digest.looksLikeDigest(reference) ? null : reference;
     }
 
     /** Whether {@code reference} is a valid tag or a well-formed digest of a supported algorithm. */
@@ -44,6 +52,7 @@ final class ManifestEndpoints {
         if (request.isHead()) {
             response.headersOnly(manifest.content().length);
         }
+        events.manifestPulled(request, name, tagOf(reference), manifest.digest(), manifest.mediaType(), manifest.content());
         return response;
     }
 
@@ -60,11 +69,17 @@ final class ManifestEndpoints {
                 .header("Location", locations.url(request, "v2/" + name + "/manifests/" + result.digest()))
                 .header("Docker-Content-Digest", result.digest().toString());
         result.subject().ifPresent(subject -> response.header("OCI-Subject", subject.toString()));
+        events.manifestPushed(request, name, tagOf(reference), result.digest(), result.manifest(), content.length);
         return response;
     }
 
-    ApiResponse delete(String name, String reference) throws IOException {
-        registry.manifests().delete(name, reference);
+    ApiResponse delete(ApiRequest request, String name, String reference) throws IOException {
+        List<String> untagged = registry.manifests().delete(name, reference);
+        if (Digest.looksLikeDigest(reference)) {
+            events.manifestDeleted(request, name, Digest.parse(reference), untagged);
+        } else {
+            events.tagDeleted(request, name, reference);
+        }
         return ApiResponse.of(202);
     }
 }

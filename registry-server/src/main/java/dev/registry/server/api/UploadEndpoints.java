@@ -15,6 +15,7 @@ import dev.registry.storage.UploadSession;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
 /**
@@ -25,10 +26,12 @@ import java.util.function.Predicate;
 final class UploadEndpoints {
     private final Registry registry;
     private final Locations locations;
+    private final EventReporter events;
 
-    UploadEndpoints(Registry registry, Locations locations) {
+    UploadEndpoints(Registry registry, Locations locations, EventReporter events) {
         this.registry = registry;
         this.locations = locations;
+        this.events = events;
     }
 
     /**
@@ -43,21 +46,30 @@ final class UploadEndpoints {
             RepositoryName.validate(from);
             Optional<BlobInfo> mounted = registry.blobs().mount(from, name, digest);
             if (mounted.isPresent()) {
+                events.blobMounted(request, name, mounted.get(), from);
                 return created(request, name, digest);
             }
-        } else if (mount != null && automaticMount(name, Digest.parse(mount), readable)) {
-            return created(request, name, Digest.parse(mount));
+        } else if (mount != null) {
+            Digest digest = Digest.parse(mount);
+            Optional<AutomaticMount> mounted = automaticMount(name, digest, readable);
+            if (mounted.isPresent()) {
+                events.blobMounted(request, name, mounted.get().blob(), mounted.get().from());
+                return created(request, name, digest);
+            }
         }
         String digestParameter = request.query("digest");
         if (digestParameter != null) {
             Digest digest = Digest.parse(digestParameter);
             UploadSession session = registry.uploads().start(name);
+            BlobInfo blob;
             try {
-                registry.uploads().complete(name, session.uuid(), digest, request.body(), ChunkRange.ofLength(contentLength(request)));
+                blob = registry.uploads().complete(name, session.uuid(), digest, request.body(),
+                        ChunkRange.ofLength(contentLength(request)));
             } catch (RegistryException | IOException e) {
                 cancelQuietly(name, session.uuid());
                 throw e;
             }
+            events.blobPushed(request, name, blob);
             return created(request, name, digest);
         }
         UploadSession session = registry.uploads().start(name);
@@ -71,18 +83,26 @@ final class UploadEndpoints {
      * walked in catalog order, each checked for the link before the caller's rights (a link is a
      * stat, a bearer token's rights a signature check); the walk stops at the first hit.
      *
-     * @return whether the blob is now linked into {@code name}
+     * @return the blob and the repository it was linked from ({@code null} when {@code name}
+     *         had it already), or empty when it is not linked into {@code name}
      */
-    private boolean automaticMount(String name, Digest digest, Predicate<String> readable) throws IOException {
-        if (registry.blobs().statGlobal(digest).isEmpty()) {
-            return false;
+    private Optional<AutomaticMount> automaticMount(String name, Digest digest, Predicate<String> readable) throws IOException {
+        Optional<BlobInfo> blob = registry.blobs().statGlobal(digest);
+        if (blob.isEmpty()) {
+            return Optional.empty();
         }
         if (registry.blobs().isLinked(name, digest)) {
-            return true; // the caller holds pull on name: the request required it
+            return Optional.of(new AutomaticMount(blob.get(), null)); // the caller holds pull on name: the request required it
         }
+        AtomicReference<String> from = new AtomicReference<>();
         Predicate<String> source = repository -> {
             try {
-                return !repository.equals(name) && registry.blobs().isLinked(repository, digest) && readable.test(repository);
+                boolean usable = !repository.equals(name) && registry.blobs().isLinked(repository, digest)
+                        && readable.test(repository);
+                if (usable) {
+                    from.compareAndSet(null, repository);
+                }
+                return usable;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -95,10 +115,14 @@ final class UploadEndpoints {
             throw e.getCause();
         }
         if (!found) {
-            return false;
+            return Optional.empty();
         }
         registry.blobs().link(name, digest);
-        return true;
+        return Optional.of(new AutomaticMount(blob.get(), from.get()));
+    }
+
+    /** A blob linked by a mount without {@code from}, and the repository found to have it. */
+    private record AutomaticMount(BlobInfo blob, String from) {
     }
 
     ApiResponse status(ApiRequest request, String name, String uuid) throws IOException {
@@ -120,11 +144,13 @@ final class UploadEndpoints {
             throw new RegistryException(ErrorCode.DIGEST_INVALID, "the digest query parameter is required to finish an upload");
         }
         Digest digest = Digest.parse(digestParameter);
+        BlobInfo blob;
         try {
-            registry.uploads().complete(name, uuid, digest, request.body(), chunkRange(request));
+            blob = registry.uploads().complete(name, uuid, digest, request.body(), chunkRange(request));
         } catch (UploadRangeException e) {
             return rangeError(request, name, uuid, e);
         }
+        events.blobPushed(request, name, blob);
         return created(request, name, digest);
     }
 

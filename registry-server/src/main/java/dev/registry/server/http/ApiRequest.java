@@ -21,6 +21,7 @@ public final class ApiRequest {
     private final boolean secure;
     private final boolean malformedQuery;
     private final String remoteAddress;
+    private final String id = java.util.UUID.randomUUID().toString();
     private String user = "-";
 
     public ApiRequest(HttpMethod method, String uri, String path, HttpHeaders headers, RequestBody body, boolean secure,
@@ -101,6 +102,11 @@ public final class ApiRequest {
 
     public boolean isHead() {
         return HttpMethod.HEAD.equals(method);
+    }
+
+    /** A new random id for this request, which notification events carry (registry:2's {@code request.id}). */
+    public String id() {
+        return id;
     }
 
     /** Who made the request, for the access log. */
