@@ -140,6 +140,7 @@ final class EnvironmentOverrides {
     private static String example(String key) {
         return switch (key) {
             case "http.headers" -> "a mapping such as '{X-Content-Type-Options: [nosniff]}'";
+            case "log.fields" -> "a mapping such as '{service: registry, environment: production}'";
             case "auth.access" -> "a list such as '[{repositories: [\"**\"], users: [\"*\"], actions: [pull, push]}]'";
             default -> "a list such as '[a, b]'";
         };
