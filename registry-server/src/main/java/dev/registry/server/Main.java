@@ -25,8 +25,10 @@ public final class Main {
         switch (command) {
             case "serve" -> System.exit(serve(args.length > 1 ? Optional.of(Path.of(args[1])) : Optional.empty()));
             case "htpasswd" -> System.exit(htpasswd(args));
+            case "token" -> System.exit(new picocli.CommandLine(new TokenCommand())
+                    .execute(java.util.Arrays.copyOfRange(args, 1, args.length)));
             case "-h", "--help", "help" -> {
-                log.info("usage: java -jar registry-server.jar serve [config.yml] | htpasswd FILE USER (password on stdin)");
+                log.info("usage: java -jar registry-server.jar serve [config.yml] | htpasswd FILE USER (password on stdin) | token create|list|revoke (token --help)");
                 System.exit(0);
             }
             default -> {
