@@ -77,7 +77,8 @@ class JsonLogEncoderTest {
         assertTrue(!time.isBefore(before.minusMillis(1)) && !time.isAfter(Instant.now()), line.get("time").asText());
         assertTrue(line.get("time").asText().matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z"));
         assertEquals("info", line.get("level").asText());
-        assertEquals("192.0.2.1 \"PUT /v2/team/app/manifests/v1\" 201 0 12ms user=alice ua=\"docker/27.0 \\\"quoted\\\"\"",
+        assertEquals("192.0.2.1 \"PUT /v2/team/app/manifests/v1\" 201 0 12ms user=alice "
+                + "ua=\"docker/27.0 \"quoted\"\"",
                 line.get("msg").asText());
         assertEquals("dev.registry.access", line.get("logger").asText());
         assertEquals("PUT", line.get("method").asText());
