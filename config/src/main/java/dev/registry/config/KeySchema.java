@@ -26,6 +26,11 @@ final class KeySchema {
          */
         YAML,
         /**
+         * A mapping of free-form names to scalar values: its own variable is read as YAML, and
+         * {@code REGISTRY_<KEY>_<NAME>} sets one entry, the name lower-cased, as registry:2 does.
+         */
+        MAPPING,
+        /**
          * A registry:2 key whose presence the binder rejects by name: a storage driver other than
          * {@code filesystem}, or an authentication kind other than {@code htpasswd} and {@code token}.
          */
@@ -45,7 +50,7 @@ final class KeySchema {
                     value("level"),
                     section("accesslog", value("disabled")),
                     value("formatter"),
-                    yaml("fields"),
+                    new Key("fields", Kind.MAPPING, List.of()),
                     unsupported("hooks"),
                     unsupported("reportcaller")),
             unsupported("loglevel"),

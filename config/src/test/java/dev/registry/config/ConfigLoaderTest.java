@@ -829,6 +829,15 @@ class ConfigLoaderTest {
         assertEquals(List.of(), warnings);
     }
 
+    @Test
+    void oneLogFieldFromTheEnvironmentAsRegistry2SetsIt() {
+        RegistryConfig config = load("storage: {filesystem: {rootdirectory: /data}}\nlog: {fields: {service: a}}\n",
+                Map.of("REGISTRY_LOG_FIELDS_ENVIRONMENT", "production", "REGISTRY_LOG_FIELDS_SERVICE", "registry"));
+
+        assertEquals(Map.of("service", "registry", "environment", "production"), config.log().fields());
+        assertEquals(List.of(), warnings);
+    }
+
     private static Arguments invalid(String yaml, String messageStart) {
         return Arguments.of(yaml, messageStart);
     }
