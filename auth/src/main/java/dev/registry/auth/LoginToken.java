@@ -79,7 +79,7 @@ public record LoginToken(String id, String user, String name, Instant created, I
     static Issued generate(String user, String name, Instant created, Instant expires) {
         String id = randomBase62(71); // 12 characters; 71 random bits: ids never collide in practice
         String body = PREFIX + id + "_" + randomBase62(256);
-        String text = body + base62(BigInteger.valueOf(crc32(body)), CHECKSUM_LENGTH);
+        String text = body + base62(BigInteger.valueOf(crc32(body.toCharArray(), body.length())), CHECKSUM_LENGTH);
         return new Issued(text, new LoginToken(id, user, name, created, expires,
                 sha256(text.getBytes(StandardCharsets.US_ASCII))));
     }
@@ -99,7 +99,7 @@ public record LoginToken(String id, String user, String name, Instant created, I
                 return Optional.empty();
             }
         }
-        String checksum = base62(BigInteger.valueOf(crc32(new String(password, 0, bodyLength))), CHECKSUM_LENGTH);
+        String checksum = base62(BigInteger.valueOf(crc32(password, bodyLength)), CHECKSUM_LENGTH);
         if (!CharBuffer.wrap(password, bodyLength, CHECKSUM_LENGTH).toString().equals(checksum)) {
             return Optional.empty();
         }
@@ -127,9 +127,15 @@ public record LoginToken(String id, String user, String name, Instant created, I
         }
     }
 
-    private static long crc32(String text) {
+    /**
+     * The CRC32 of the first {@code length} characters (ASCII, checked before) as bytes; read from
+     * the array itself so that the secret is not copied into a String that cannot be cleared.
+     */
+    private static long crc32(char[] text, int length) {
         CRC32 crc = new CRC32();
-        crc.update(text.getBytes(StandardCharsets.US_ASCII));
+        for (int i = 0; i < length; i++) {
+            crc.update(text[i]);
+        }
         return crc.getValue();
     }
 
