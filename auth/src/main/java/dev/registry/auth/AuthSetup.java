@@ -3,6 +3,7 @@ package dev.registry.auth;
 import dev.registry.config.AuthConfig;
 import dev.registry.config.ConfigException;
 import dev.registry.config.HtpasswdConfig;
+import dev.registry.config.LoginTokensConfig;
 import dev.registry.config.TokenAuthConfig;
 import dev.registry.config.TokenServerConfig;
 import java.io.IOException;
@@ -41,8 +42,10 @@ public final class AuthSetup {
         AccessRules rules = AccessRules.from(config.access());
         LoginThrottle throttle = new LoginThrottle();
         HtpasswdFile users = config.htpasswd() == null ? null : htpasswd(config.htpasswd());
+        LoginTokens loginTokens = config.tokens() == null ? null : loginTokens(config.tokens(), clock);
         if (config.token() == null) {
-            return new AuthSetup(new BasicAuthController(users, config.htpasswd().realm(), rules, throttle), null);
+            return new AuthSetup(new BasicAuthController(users, loginTokens, config.htpasswd().realm(), rules,
+                    throttle), null);
         }
         TokenAuthConfig token = config.token();
         TokenKeys keys = new TokenKeys(rootCertificates(token.rootCertBundle()), jwks(token.jwks()), clock);
@@ -51,8 +54,8 @@ public final class AuthSetup {
         if (server.enabled()) {
             TokenIssuer issuer = issuer(server, clock);
             keys.trust(issuer.publicKey());
-            service = new TokenService(issuer, token.service(), server.expiration(), users, config.htpasswd().realm(),
-                    rules, throttle);
+            service = new TokenService(issuer, token.service(), server.expiration(), users, loginTokens,
+                    config.htpasswd().realm(), rules, throttle);
         }
         TokenVerifier verifier = new TokenVerifier(keys, token.issuer(), token.service(), clock);
         return new AuthSetup(new TokenAccessController(verifier, token.realm(), token.service(),
@@ -75,6 +78,16 @@ public final class AuthSetup {
         } catch (IOException e) {
             throw new ConfigException("auth.htpasswd.path (REGISTRY_AUTH_HTPASSWD_PATH) is '" + config.path()
                     + "': the file cannot be read (" + e.getMessage() + "), so make it readable or fix the path.", e);
+        }
+    }
+
+    private static LoginTokens loginTokens(LoginTokensConfig config, Clock clock) {
+        try {
+            return LoginTokens.load(config.path(), clock);
+        } catch (IOException e) {
+            throw new ConfigException("auth.tokens.path (REGISTRY_AUTH_TOKENS_PATH) is '" + config.path()
+                    + "': the login tokens file cannot be used (" + e.getMessage() + "), so fix or remove it; "
+                    + "'token create' makes a new one.", e);
         }
     }
 

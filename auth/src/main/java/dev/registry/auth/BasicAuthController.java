@@ -24,13 +24,22 @@ import org.slf4j.LoggerFactory;
 public final class BasicAuthController implements AccessController {
     private static final Logger LOG = LoggerFactory.getLogger(BasicAuthController.class);
 
-    private final HtpasswdFile users;
+    private final Logins logins;
     private final AccessRules rules;
     private final LoginThrottle throttle;
     private final String challenge;
 
     public BasicAuthController(HtpasswdFile users, String realm, AccessRules rules, LoginThrottle throttle) {
-        this.users = users;
+        this(users, null, realm, rules, throttle);
+    }
+
+    /**
+     * @param tokens login tokens that log in as their user whatever user name is given, or
+     *               {@code null} for passwords only
+     */
+    public BasicAuthController(HtpasswdFile users, LoginTokens tokens, String realm, AccessRules rules,
+            LoginThrottle throttle) {
+        this.logins = new Logins(users, tokens);
         this.rules = rules;
         this.throttle = throttle;
         this.challenge = "Basic realm=" + Challenges.quote(realm);
@@ -73,15 +82,16 @@ public final class BasicAuthController implements AccessController {
         }
         BasicCredentials given = credentials.get();
         try {
-            if (!users.verify(given.user(), given.password())) {
+            Optional<Logins.Login> login = logins.check(given.user(), given.password());
+            if (login.isEmpty()) {
                 throttle.failed(request.remoteAddress());
                 LOG.info("failed login for user '{}' from {}", given.user(), request.remoteAddress());
                 throw new AccessDeniedException("invalid user name or password", challenge, required, given.user());
             }
+            return login.get().principal();
         } finally {
             given.clear();
         }
-        return new Principal(given.user());
     }
 
     @Override

@@ -250,7 +250,7 @@ public final class HtpasswdFile {
         return !found;
     }
 
-    private static void checkUser(String user) {
+    static void checkUser(String user) {
         if (user == null || user.isEmpty()) {
             throw new IllegalArgumentException("the user name is empty");
         }

@@ -31,11 +31,14 @@ import org.slf4j.LoggerFactory;
 public final class TokenService {
     private static final Logger LOG = LoggerFactory.getLogger(TokenService.class);
     private static final String FINGERPRINT = "pwd";
+    /** The claim of a refresh token made for a login-token login: that token's id, checked on every refresh. */
+    private static final String LOGIN_TOKEN = "lt";
 
     private final TokenIssuer issuer;
     private final String service;
     private final Duration expiration;
     private final HtpasswdFile users;
+    private final Logins logins;
     private final String challenge;
     private final AccessRules rules;
     private final LoginThrottle throttle;
@@ -48,6 +51,15 @@ public final class TokenService {
      */
     public TokenService(TokenIssuer issuer, String service, Duration expiration, HtpasswdFile users, String realm,
             AccessRules rules, LoginThrottle throttle) {
+        this(issuer, service, expiration, users, null, realm, rules, throttle);
+    }
+
+    /**
+     * @param tokens login tokens, accepted as passwords (see {@link BasicAuthController}), or {@code null}
+     */
+    public TokenService(TokenIssuer issuer, String service, Duration expiration, HtpasswdFile users,
+            LoginTokens tokens, String realm, AccessRules rules, LoginThrottle throttle) {
+        this.logins = new Logins(users, tokens);
         this.issuer = issuer;
         this.service = service;
         this.expiration = expiration;
@@ -80,7 +92,8 @@ public final class TokenService {
         } catch (IllegalArgumentException e) {
             throw new TokenRequestException("invalid_scope", e.getMessage());
         }
-        Principal principal = authenticate(request);
+        Logins.Login login = authenticate(request);
+        Principal principal = login == null ? Principal.ANONYMOUS : login.principal();
         List<ResourceScope> granted = grant(principal, scopes);
 
         Instant now = issuer.clock().instant();
@@ -108,19 +121,20 @@ public final class TokenService {
 
         String refresh = switch (request.grantType()) {
             case REFRESH_TOKEN -> request.refreshToken(); // the OAuth2 spec: the same one, not a new one
-            case PASSWORD, NONE -> request.offline() ? refreshToken(principal, now) : null;
+            case PASSWORD, NONE -> request.offline() ? refreshToken(login, now) : null;
         };
         String scope = request.grantType() == TokenRequest.GrantType.NONE ? null
                 : String.join(" ", granted.stream().map(ResourceScope::toString).toList());
         return new TokenResponse(token, expiration.toSeconds(), now, refresh, scope, principal.name());
     }
 
-    private Principal authenticate(TokenRequest request) throws AccessDeniedException, TokenRequestException {
+    /** @return who logged in, or {@code null} for an anonymous caller */
+    private Logins.Login authenticate(TokenRequest request) throws AccessDeniedException, TokenRequestException {
         return switch (request.grantType()) {
             case NONE -> {
                 if (request.authorization() == null || request.authorization().isBlank()
                         || BasicCredentials.isEmpty(request.authorization())) {
-                    yield Principal.ANONYMOUS;
+                    yield null;
                 }
                 throttle.check(request.remoteAddress(), List.of());
                 Optional<BasicCredentials> credentials = BasicCredentials.parse(request.authorization());
@@ -152,16 +166,17 @@ public final class TokenService {
         };
     }
 
-    private Principal login(String user, char[] password, String remoteAddress) throws AccessDeniedException {
-        if (!users.verify(user, password)) {
+    private Logins.Login login(String user, char[] password, String remoteAddress) throws AccessDeniedException {
+        Optional<Logins.Login> login = logins.check(user, password);
+        if (login.isEmpty()) {
             throttle.failed(remoteAddress);
             LOG.info("failed token login for user '{}' from {}", user, remoteAddress);
             throw new AccessDeniedException("invalid user name or password", challenge, List.of(), user);
         }
-        return new Principal(user);
+        return login.get();
     }
 
-    private Principal refreshed(String refreshToken, String remoteAddress) throws TokenRequestException {
+    private Logins.Login refreshed(String refreshToken, String remoteAddress) throws TokenRequestException {
         try {
             ObjectNode claims = refreshVerifier.verify(refreshToken, false);
             String user = claims.path("sub").asText("");
@@ -172,7 +187,12 @@ public final class TokenService {
             if (fingerprint.isEmpty() || !fingerprint.get().equals(claims.path(FINGERPRINT).asText(""))) {
                 throw new InvalidTokenException("the user was removed or their password changed");
             }
-            return new Principal(user);
+            String loginToken = claims.path(LOGIN_TOKEN).asText("");
+            if (!loginToken.isEmpty() && !logins.tokenStillValid(loginToken, user)) {
+                throw new InvalidTokenException("the login token " + loginToken + " it was made with was revoked or "
+                        + "has expired");
+            }
+            return new Logins.Login(user, loginToken.isEmpty() ? null : loginToken);
         } catch (InvalidTokenException e) {
             throttle.failed(remoteAddress);
             LOG.info("refused a refresh token from {}: {}", remoteAddress, e.getMessage());
@@ -180,17 +200,21 @@ public final class TokenService {
         }
     }
 
-    private String refreshToken(Principal principal, Instant now) {
-        if (principal.isAnonymous()) {
-            return null; // there is nobody to refresh a token for
+    private String refreshToken(Logins.Login login, Instant now) {
+        if (login == null) {
+            return null; // an anonymous caller: there is nobody to refresh a token for
         }
         ObjectNode claims = Json.MAPPER.createObjectNode();
-        claims.put("sub", principal.name());
+        claims.put("sub", login.user());
         claims.put("aud", service);
         claims.put("iat", now.getEpochSecond());
         claims.put("jti", TokenIssuer.newTokenId());
         claims.put(TokenVerifier.TOKEN_USE, TokenVerifier.REFRESH);
-        claims.put(FINGERPRINT, users.fingerprint(principal.name()).orElseThrow());
+        claims.put(FINGERPRINT, users.fingerprint(login.user()).orElseThrow());
+        if (login.tokenId() != null) {
+            // so that revoking the login token (or its expiry) also ends what docker login stored
+            claims.put(LOGIN_TOKEN, login.tokenId());
+        }
         return issuer.sign(claims);
     }
 

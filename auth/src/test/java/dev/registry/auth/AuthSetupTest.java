@@ -10,6 +10,7 @@ import dev.registry.config.AccessRuleConfig;
 import dev.registry.config.AuthConfig;
 import dev.registry.config.ConfigException;
 import dev.registry.config.HtpasswdConfig;
+import dev.registry.config.LoginTokensConfig;
 import dev.registry.config.TokenAuthConfig;
 import dev.registry.config.TokenServerConfig;
 import java.io.IOException;
@@ -178,5 +179,34 @@ class AuthSetupTest {
         assertTrue(e.getMessage().startsWith("auth.tokenserver.signingkey (REGISTRY_AUTH_TOKENSERVER_SIGNINGKEY) is '"
                 + dir.resolve("token.key") + "': "), e.getMessage());
         assertTrue(e.getMessage().endsWith("."), e.getMessage());
+    }
+
+    @Test
+    void loginTokensWorkWithBasicAuthAndTheTokenServer() throws Exception {
+        Path tokens = dir.resolve("tokens.json");
+        String token = LoginTokenFile.create(tokens, "bob", "ci", clock.instant(), null).text();
+        String basic = new BasicCredentials("someone", token.toCharArray()).header();
+
+        AuthSetup htpasswdOnly = AuthSetup.from(new AuthConfig(new HtpasswdConfig("Registry Realm", htpasswd), null,
+                TokenServerConfig.DISABLED, List.of(), new LoginTokensConfig(tokens)), clock);
+        assertEquals(new Principal("bob"), htpasswdOnly.accessController().authorize(basic, List.of()));
+
+        AuthConfig server = tokenServer(List.of());
+        AuthSetup withServer = AuthSetup.from(new AuthConfig(server.htpasswd(), server.token(), server.tokenServer(),
+                server.access(), new LoginTokensConfig(tokens)), clock);
+        TokenResponse response = withServer.tokenService().orElseThrow().issue(TokenRequest.fromQuery(Map.of(),
+                basic, "192.0.2.1"));
+        assertEquals("bob", response.subject());
+    }
+
+    @Test
+    void malformedLoginTokensFileStopsStartup() throws IOException {
+        Path tokens = Files.writeString(dir.resolve("tokens.json"), "{\"tokens\": [{\"id\": 1}]}");
+
+        ConfigException e = assertThrows(ConfigException.class, () -> AuthSetup.from(new AuthConfig(
+                new HtpasswdConfig("Registry Realm", htpasswd), null, TokenServerConfig.DISABLED, List.of(),
+                new LoginTokensConfig(tokens)), clock));
+        assertTrue(e.getMessage().startsWith("auth.tokens.path (REGISTRY_AUTH_TOKENS_PATH) is '" + tokens
+                + "': the login tokens file cannot be used (token 1 has no id)"), e.getMessage());
     }
 }

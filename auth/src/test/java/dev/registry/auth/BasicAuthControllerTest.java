@@ -175,4 +175,79 @@ class BasicAuthControllerTest {
     void authRequestNeverShowsTheHeader() {
         assertFalse(new AuthRequest(ALICE, "1.2.3.4").toString().contains(ALICE.substring(6)));
     }
+
+    // ---- login tokens ----------------------------------------------------------------------------
+
+    private final java.util.concurrent.atomic.AtomicLong tokenNanos = new java.util.concurrent.atomic.AtomicLong();
+    private final MutableClock tokenClock = new MutableClock(java.time.Instant.parse("2026-12-03T19:50:00Z"));
+
+    private LoginTokens loginTokens() throws IOException {
+        return new LoginTokens(dir.resolve("tokens.json"), tokenClock, tokenNanos::get);
+    }
+
+    private LoginToken.Issued createToken(String user, java.time.Instant expires) throws IOException {
+        return LoginTokenFile.create(dir.resolve("tokens.json"), user, "ci", tokenClock.instant(), expires);
+    }
+
+    private static String basic(String user, String password) {
+        return new BasicCredentials(user, password.toCharArray()).header();
+    }
+
+    @Test
+    void aLoginTokenLogsInAsItsUserWhateverUserNameIsGiven() throws Exception {
+        String token = createToken("bob", null).text();
+        BasicAuthController controller = new BasicAuthController(users, loginTokens(), "Registry \"Realm\"",
+                publicPull, new LoginThrottle());
+
+        for (String user : List.of("any", "alice", "bob", "x")) {
+            assertEquals(new Principal("bob"), controller.authorize(basic(user, token), List.of()), user);
+        }
+        // with bob's rules, not alice's: bob may pull public/** only
+        assertEquals(new Principal("bob"), controller.authorize(basic("alice", token),
+                List.of(Access.pull("public/app"))));
+        AccessDeniedException denied = assertThrows(AccessDeniedException.class,
+                () -> controller.authorize(basic("alice", token), List.of(Access.push("team/app"))));
+        assertEquals(403, denied.status());
+        // passwords keep working beside tokens
+        assertEquals(new Principal("alice"), controller.authorize(ALICE, List.of(Access.push("team/app"))));
+    }
+
+    @Test
+    void revokedExpiredAndForeignTokensFailLikeAWrongPasswordAndCountAsFailures() throws Exception {
+        LoginToken.Issued revoked = createToken("alice", null);
+        String expiring = createToken("alice", tokenClock.instant().plusSeconds(60)).text();
+        String removedUser = createToken("carol", null).text(); // carol is not in the htpasswd file
+        BasicAuthController controller = new BasicAuthController(users, loginTokens(), "Registry \"Realm\"",
+                AccessRules.NONE, new LoginThrottle());
+        assertEquals(new Principal("alice"), controller.authorize(basic("any", revoked.text()), List.of()));
+        assertEquals(new Principal("alice"), controller.authorize(basic("any", expiring), List.of()));
+
+        LoginTokenFile.revoke(dir.resolve("tokens.json"), revoked.token().id());
+        tokenNanos.addAndGet(1_000_000_000L);
+        tokenClock.advance(java.time.Duration.ofSeconds(60));
+
+        String address = "192.0.2.44";
+        for (String token : List.of(revoked.text(), expiring, removedUser)) {
+            AccessDeniedException e = assertThrows(AccessDeniedException.class,
+                    () -> controller.authorize(new AuthRequest(basic("alice", token), address), List.of()));
+            assertEquals(401, e.status());
+            assertEquals(CHALLENGE, e.challenge());
+            assertEquals("invalid user name or password", e.getMessage());
+        }
+        assertThrows(AccessDeniedException.class,
+                () -> controller.authorize(new AuthRequest(basic("alice", revoked.text()), address), List.of()));
+        assertThrows(AccessDeniedException.class,
+                () -> controller.authorize(new AuthRequest(basic("alice", expiring), address), List.of()));
+        assertThrows(TooManyAttemptsException.class,
+                () -> controller.authorize(new AuthRequest(ALICE, address), List.of()),
+                "five refused tokens count like five wrong passwords");
+    }
+
+    @Test
+    void withoutAuthTokensConfiguredATokenIsJustAWrongPassword() throws Exception {
+        String token = createToken("alice", null).text();
+
+        assertThrows(AccessDeniedException.class, () -> controller(AccessRules.NONE).authorize(basic("alice", token),
+                List.of()));
+    }
 }

@@ -331,4 +331,75 @@ class TokenServiceTest {
         TokenResponse response = get(ALICE);
         assertFalse(response.toString().contains(response.token()));
     }
+
+    // ---- login tokens ----------------------------------------------------------------------------
+
+    private final java.util.concurrent.atomic.AtomicLong tokenNanos = new java.util.concurrent.atomic.AtomicLong();
+
+    private TokenService withLoginTokens() throws IOException {
+        LoginTokens tokens = new LoginTokens(dir.resolve("tokens.json"), clock, tokenNanos::get);
+        AccessRules rules = AccessRules.from(List.of(
+                new AccessRuleConfig(List.of("team/**"), List.of("alice"), List.of("*")),
+                new AccessRuleConfig(List.of("team/**"), List.of("bob"), List.of("pull"))));
+        return new TokenService(issuer, Tokens.SERVICE, Duration.ofMinutes(5), users, tokens, "Registry Realm", rules,
+                new LoginThrottle());
+    }
+
+    @Test
+    void aLoginTokenGetsATokenForItsUserByGetAndByPasswordGrant() throws Exception {
+        String token = LoginTokenFile.create(dir.resolve("tokens.json"), "bob", "ci", clock.instant(), null).text();
+        TokenService service = withLoginTokens();
+
+        TokenResponse byGet = service.issue(TokenRequest.fromQuery(query("scope", "repository:team/app:pull,push"),
+                new BasicCredentials("any", token.toCharArray()).header(), "198.51.100.1"));
+        assertEquals("bob", verified(byGet).subject());
+        assertEquals(Json.MAPPER.readTree("""
+                [{"type": "repository", "name": "team/app", "actions": ["pull"]}]"""), access(byGet),
+                "bob's rules");
+
+        TokenResponse byPost = service.issue(TokenRequest.fromForm(query("grant_type", "password", "username",
+                "whoever", "password", token, "scope", "repository:team/app:pull"), "198.51.100.1"));
+        assertEquals("bob", verified(byPost).subject());
+    }
+
+    @Test
+    void revokingALoginTokenEndsTheRefreshTokensItGot() throws Exception {
+        Path file = dir.resolve("tokens.json");
+        LoginToken.Issued revoked = LoginTokenFile.create(file, "alice", "ci", clock.instant(), null);
+        LoginToken.Issued kept = LoginTokenFile.create(file, "alice", "laptop", clock.instant(), null);
+        TokenService service = withLoginTokens();
+        String refreshRevoked = service.issue(TokenRequest.fromQuery(query("offline_token", "true"),
+                new BasicCredentials("any", revoked.text().toCharArray()).header(), "198.51.100.1")).refreshToken();
+        String refreshKept = service.issue(TokenRequest.fromQuery(query("offline_token", "true"),
+                new BasicCredentials("any", kept.text().toCharArray()).header(), "198.51.100.1")).refreshToken();
+        String refreshPassword = service.issue(TokenRequest.fromQuery(query("offline_token", "true"), ALICE,
+                "198.51.100.1")).refreshToken();
+
+        LoginTokenFile.revoke(file, revoked.token().id());
+        tokenNanos.addAndGet(1_000_000_000L);
+
+        TokenRequestException e = assertThrows(TokenRequestException.class, () -> service.issue(TokenRequest.fromForm(
+                query("grant_type", "refresh_token", "refresh_token", refreshRevoked), "198.51.100.2")));
+        assertEquals("invalid_grant", e.error());
+        assertThrows(AccessDeniedException.class, () -> service.issue(TokenRequest.fromQuery(query(),
+                new BasicCredentials("any", revoked.text().toCharArray()).header(), "198.51.100.2")));
+        for (String refresh : List.of(refreshKept, refreshPassword)) {
+            assertEquals("alice", verified(service.issue(TokenRequest.fromForm(query("grant_type", "refresh_token",
+                    "refresh_token", refresh, "scope", "repository:team/app:push"), "198.51.100.3"))).subject());
+        }
+    }
+
+    @Test
+    void anExpiredLoginTokenEndsItsRefreshTokens() throws Exception {
+        String token = LoginTokenFile.create(dir.resolve("tokens.json"), "alice", "ci", clock.instant(),
+                clock.instant().plus(Duration.ofDays(1))).text();
+        TokenService service = withLoginTokens();
+        String refresh = service.issue(TokenRequest.fromQuery(query("offline_token", "true"),
+                new BasicCredentials("any", token.toCharArray()).header(), "198.51.100.1")).refreshToken();
+
+        clock.advance(Duration.ofDays(1));
+
+        assertThrows(TokenRequestException.class, () -> service.issue(TokenRequest.fromForm(query("grant_type",
+                "refresh_token", "refresh_token", refresh), "198.51.100.1")));
+    }
 }

@@ -19,6 +19,7 @@ final class AuthBinder {
     private static final ConfigKey HTPASSWD = AUTH.child("htpasswd");
     private static final ConfigKey TOKEN = AUTH.child("token");
     private static final ConfigKey TOKEN_SERVER = AUTH.child("tokenserver");
+    private static final ConfigKey TOKENS = AUTH.child("tokens");
     private static final String KINDS = "use auth.htpasswd or auth.token instead";
 
     private AuthBinder() {
@@ -34,6 +35,7 @@ final class AuthBinder {
         TokenServerConfig tokenServer = tokenServer(Values.field(auth, "tokenserver"));
         TokenAuthConfig token = token(Values.field(auth, "token"), tokenServer);
         var access = AccessRulesBinder.bind(AUTH.child("access"), Values.field(auth, "access"));
+        LoginTokensConfig tokens = tokens(Values.field(auth, "tokens"));
 
         if (tokenServer.enabled()) {
             if (htpasswd == null) {
@@ -53,7 +55,36 @@ final class AuthBinder {
                     + "auth.tokenserver)" + (token != null ? ", and an external token server decides access itself"
                     : "") + ": configure auth.htpasswd or remove the rules");
         }
-        return new AuthConfig(htpasswd, token, tokenServer, access);
+        if (tokens != null && htpasswd == null) {
+            throw TOKENS.child("path").problem("is set but auth.htpasswd is not: login tokens belong to htpasswd "
+                    + "users, so configure auth.htpasswd or remove auth.tokens");
+        }
+        return new AuthConfig(htpasswd, token, tokenServer, access, tokens);
+    }
+
+    /**
+     * The file may be missing (no token made yet: the {@code token} command creates it and the
+     * registry picks it up without a restart), but its directory must exist, so a misspelt path
+     * fails now rather than leaving every token refused.
+     */
+    private static LoginTokensConfig tokens(JsonNode node) {
+        Values.section(TOKENS, node);
+        if (Values.isAbsent(node)) {
+            return null;
+        }
+        ConfigKey pathKey = TOKENS.child("path");
+        JsonNode pathNode = Values.field(node, "path");
+        String fix = "give the path of the login tokens file that 'token create' writes";
+        Path path = Values.path(pathKey, pathNode, fix).orElseThrow(() -> pathKey.problem("is not set: " + fix));
+        if (Files.exists(path)) {
+            if (!(Files.isRegularFile(path) && Files.isReadable(path))) {
+                throw pathKey.invalid(pathNode, path + " cannot be read, so make it a readable file or " + fix);
+            }
+        } else if (path.getParent() == null || !Files.isDirectory(path.getParent())) {
+            throw pathKey.invalid(pathNode, "neither the file nor its directory " + path.getParent()
+                    + " exists, so create the directory or " + fix);
+        }
+        return new LoginTokensConfig(path);
     }
 
     private static void rejectUnknownKinds(JsonNode auth) {
@@ -61,7 +92,7 @@ final class AuthBinder {
             String name = field.getKey();
             ConfigKey key = AUTH.child(name);
             switch (name) {
-                case "htpasswd", "token", "tokenserver", "access" -> {
+                case "htpasswd", "token", "tokenserver", "access", "tokens" -> {
                 }
                 case "silly" -> throw key.problem("selects registry:2's 'silly' authentication, which is not "
                         + "supported: " + KINDS);

@@ -20,18 +20,26 @@ import java.util.List;
  * @param tokenServer {@code auth.tokenserver}; {@link TokenServerConfig#DISABLED} when not configured
  * @param access {@code auth.access}: the rules, first match wins; empty means every authenticated
  *               user may pull, push and delete everything and anonymous callers may do nothing
+ * @param tokens {@code auth.tokens}: login tokens for htpasswd users, or {@code null}
  */
 public record AuthConfig(
         HtpasswdConfig htpasswd,
         TokenAuthConfig token,
         TokenServerConfig tokenServer,
-        List<AccessRuleConfig> access) {
+        List<AccessRuleConfig> access,
+        LoginTokensConfig tokens) {
 
     /** No authentication: every caller is anonymous and may do everything. */
     public static final AuthConfig NONE = new AuthConfig(null, null, TokenServerConfig.DISABLED, List.of());
 
     public AuthConfig {
         access = List.copyOf(access);
+    }
+
+    /** Without login tokens. */
+    public AuthConfig(HtpasswdConfig htpasswd, TokenAuthConfig token, TokenServerConfig tokenServer,
+            List<AccessRuleConfig> access) {
+        this(htpasswd, token, tokenServer, access, null);
     }
 
     /** Whether callers must authenticate at all. */

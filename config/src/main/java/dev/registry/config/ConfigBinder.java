@@ -3,7 +3,9 @@ package dev.registry.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -50,7 +52,45 @@ final class ConfigBinder {
         return new LogConfig(
                 level(LOG.child("level"), Values.field(log, "level")),
                 Values.bool(LOG.child("accesslog").child("disabled"), Values.field(accessLog, "disabled"),
-                        LogConfig.defaults().accessLogDisabled()));
+                        LogConfig.defaults().accessLogDisabled()),
+                formatter(LOG.child("formatter"), Values.field(log, "formatter")),
+                fields(LOG.child("fields"), Values.field(log, "fields")));
+    }
+
+    private static LogConfig.Formatter formatter(ConfigKey key, JsonNode node) {
+        Optional<String> text = Values.string(key, node);
+        if (text.isEmpty()) {
+            return LogConfig.Formatter.TEXT;
+        }
+        return switch (text.get().trim().toLowerCase(Locale.ROOT)) {
+            case "text" -> LogConfig.Formatter.TEXT;
+            case "json" -> LogConfig.Formatter.JSON;
+            // registry:2's logstash format has its own field names (@timestamp, @version), which we do not write.
+            case "logstash" -> throw key.invalid(node, "the logstash format is not supported, so give json (one "
+                    + "JSON object per line, which Logstash reads too) or text");
+            default -> throw key.invalid(node, "give text or json");
+        };
+    }
+
+    /** A mapping of field name to scalar value; names that the lines already use are refused. */
+    private static Map<String, String> fields(ConfigKey key, JsonNode node) {
+        if (Values.isAbsent(node)) {
+            return Map.of();
+        }
+        if (!node.isObject()) {
+            throw key.invalid(node, "give a mapping of field names to values, such as '{service: registry, "
+                    + "environment: production}'");
+        }
+        Map<String, String> fields = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> field : node.properties()) {
+            ConfigKey fieldKey = key.child(field.getKey());
+            if (LogConfig.RESERVED_FIELDS.contains(field.getKey())) {
+                throw fieldKey.problem("names a field the JSON lines already have: choose another name");
+            }
+            Optional<String> value = Values.string(fieldKey, field.getValue());
+            fields.put(field.getKey(), value.orElse(""));
+        }
+        return fields;
     }
 
     /** Lenient like logrus, which registry:2 uses: its extra levels map to the nearest one we have. */

@@ -89,7 +89,7 @@ final class EnvironmentOverrides {
             if (rest.equals(upper)) {
                 Form form = switch (key.kind()) {
                     case SECTION -> Form.SECTION;
-                    case HEADERS, YAML -> Form.YAML;
+                    case HEADERS, YAML, MAPPING -> Form.YAML;
                     case VALUE, UNSUPPORTED, REJECTED -> Form.TEXT;
                 };
                 return Optional.of(new Target(keyPath, form));
@@ -105,6 +105,8 @@ final class EnvironmentOverrides {
                 // Anything may sit under a key we do not implement; keep it so the warning names it.
                 case UNSUPPORTED, REJECTED -> lowerCaseKeys(tail).map(keys ->
                         new Target(append(keyPath, keys), Form.TEXT));
+                case MAPPING -> Optional.of(new Target(append(keyPath, List.of(tail.toLowerCase(Locale.ROOT))),
+                        Form.TEXT));
                 case VALUE, YAML -> Optional.empty();
             };
             if (found.isPresent()) {
@@ -141,6 +143,7 @@ final class EnvironmentOverrides {
         return switch (key) {
             case "http.headers" -> "a mapping such as '{X-Content-Type-Options: [nosniff]}'";
             case "notifications.endpoints" -> "a list such as '[{name: ci, url: \"https://ci.example/events\"}]'";
+            case "log.fields" -> "a mapping such as '{service: registry, environment: production}'";
             case "auth.access" -> "a list such as '[{repositories: [\"**\"], users: [\"*\"], actions: [pull, push]}]'";
             case "health.file" -> "a list such as '" + HealthBinder.FILE_EXAMPLE + "'";
             case "health.http" -> "a list such as '" + HealthBinder.HTTP_EXAMPLE + "'";

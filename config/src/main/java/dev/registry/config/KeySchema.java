@@ -26,6 +26,11 @@ final class KeySchema {
          */
         YAML,
         /**
+         * A mapping of free-form names to scalar values: its own variable is read as YAML, and
+         * {@code REGISTRY_<KEY>_<NAME>} sets one entry, the name lower-cased, as registry:2 does.
+         */
+        MAPPING,
+        /**
          * A registry:2 key whose presence the binder rejects by name: a storage driver other than
          * {@code filesystem}, or an authentication kind other than {@code htpasswd} and {@code token}.
          */
@@ -44,8 +49,8 @@ final class KeySchema {
             section("log",
                     value("level"),
                     section("accesslog", value("disabled")),
-                    unsupported("formatter"),
-                    unsupported("fields"),
+                    value("formatter"),
+                    new Key("fields", Kind.MAPPING, List.of()),
                     unsupported("hooks"),
                     unsupported("reportcaller")),
             unsupported("loglevel"),
@@ -120,6 +125,7 @@ final class KeySchema {
                             unsupported("signingalgorithms")),
                     section("tokenserver", value("enabled"), value("signingkey"), value("expiration"), value("issuer")),
                     yaml("access"),
+                    section("tokens", value("path")),
                     rejected("silly")),
             unsupported("middleware"),
             unsupported("reporting"),

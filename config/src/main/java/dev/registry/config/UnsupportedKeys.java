@@ -40,7 +40,7 @@ final class UnsupportedKeys {
             switch (childSchema.get().kind()) {
                 case SECTION -> walk(childSchema.get(), field.getValue(), childKey, warnings);
                 case UNSUPPORTED -> leaves(field.getValue(), childKey, warnings);
-                case VALUE, HEADERS, YAML, REJECTED -> {
+                case VALUE, HEADERS, YAML, MAPPING, REJECTED -> {
                 }
             }
         }

@@ -356,7 +356,15 @@ class AuthConfigTest {
                         "auth.access (REGISTRY_AUTH_ACCESS) rule 1 has the repository pattern 'a/**b'"),
                 Arguments.of("htpasswd: {path: HTPASSWD}\naccess: [{repositories: ['a'], users: ['bob smith'], "
                                 + "actions: [pull]}]",
-                        "auth.access (REGISTRY_AUTH_ACCESS) rule 1 has the user 'bob smith', which is not a user name"));
+                        "auth.access (REGISTRY_AUTH_ACCESS) rule 1 has the user 'bob smith', which is not a user name"),
+                Arguments.of("tokens: {path: /no/such/dir/tokens.json}\nhtpasswd: {path: HTPASSWD}",
+                        "auth.tokens.path (REGISTRY_AUTH_TOKENS_PATH) is '/no/such/dir/tokens.json': neither the file "
+                                + "nor its directory /no/such/dir exists"),
+                Arguments.of("htpasswd: {path: HTPASSWD}\ntokens: {}",
+                        "auth.tokens.path (REGISTRY_AUTH_TOKENS_PATH) is not set"),
+                Arguments.of("token: {realm: 'https://a/token', service: s, issuer: i, rootcertbundle: BUNDLE}\n"
+                                + "tokens: {path: KEY}",
+                        "auth.tokens.path (REGISTRY_AUTH_TOKENS_PATH) is set but auth.htpasswd is not"));
     }
 
     @ParameterizedTest
@@ -376,6 +384,24 @@ class AuthConfigTest {
                 + "'], users: [b], actions: [pull]}]")).auth();
 
         assertEquals(List.of(pattern), auth.access().get(0).repositories());
+    }
+
+    @Test
+    void loginTokensFileIsRead() {
+        AuthConfig auth = files.load(auth(htpasswdSection() + "tokens:\n  path: " + dir.resolve("tokens.json")
+                + "\n")).auth();
+
+        assertEquals(new LoginTokensConfig(dir.resolve("tokens.json")), auth.tokens(),
+                "the file need not exist yet: 'token create' makes it");
+        assertNull(files.load(auth(htpasswdSection())).auth().tokens());
+    }
+
+    @Test
+    void loginTokensFileFromTheEnvironment() {
+        AuthConfig auth = files.load(auth(htpasswdSection()), Map.of("REGISTRY_AUTH_TOKENS_PATH",
+                dir.resolve("t.json").toString())).auth();
+
+        assertEquals(new LoginTokensConfig(dir.resolve("t.json")), auth.tokens());
     }
 
     @Test

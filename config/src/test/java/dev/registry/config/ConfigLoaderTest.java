@@ -209,9 +209,10 @@ class ConfigLoaderTest {
         assertEquals(5000, config.http().port());
         assertEquals(Map.of("X-Content-Type-Options", List.of("nosniff")), config.http().headers());
         assertEquals("info", config.log().level());
+        assertEquals(Map.of("service", "registry"), config.log().fields());
+        assertEquals(LogConfig.Formatter.TEXT, config.log().formatter());
         assertEquals("0.1", config.version());
         assertEquals(List.of(
-                unsupported("log.fields.service"),
                 unsupported("storage.cache.blobdescriptor")), warnings);
         assertEquals(new HealthConfig.StorageDriverCheck(true, Duration.ofSeconds(10), 3), config.health().storageDriver());
     }
@@ -311,7 +312,6 @@ class ConfigLoaderTest {
         assertEquals("info", config.log().level(), "the deprecated loglevel key is not read");
         assertEquals(List.of(
                 unsupported("loglevel"),
-                unsupported("log.formatter"),
                 unsupported("log.hooks"),
                 unsupported("http.tls.clientcas"),
                 unsupported("http.tls.letsencrypt.email"),
@@ -746,6 +746,13 @@ class ConfigLoaderTest {
                         "log.accesslog.disabled (REGISTRY_LOG_ACCESSLOG_DISABLED) is '2'"),
                 invalid(fs + "log: {accesslog: true}", "log.accesslog (REGISTRY_LOG_ACCESSLOG) is 'true'"),
                 invalid(fs + "log: debug", "log (REGISTRY_LOG) is 'debug'"),
+                invalid(fs + "log: {formatter: xml}", "log.formatter (REGISTRY_LOG_FORMATTER) is 'xml': give text or "
+                        + "json"),
+                invalid(fs + "log: {formatter: logstash}", "log.formatter (REGISTRY_LOG_FORMATTER) is 'logstash': the "
+                        + "logstash format is not supported"),
+                invalid(fs + "log: {fields: [a, b]}", "log.fields (REGISTRY_LOG_FIELDS) is a list"),
+                invalid(fs + "log: {fields: {status: x}}", "log.fields.status"),
+                invalid(fs + "log: {fields: {a: {b: c}}}", "log.fields.a"),
                 invalid("storage: {filesystem: {}, maintenance: {uploadpurging: {interval: 0}}}",
                         "storage.maintenance.uploadpurging.interval "
                                 + "(REGISTRY_STORAGE_MAINTENANCE_UPLOADPURGING_INTERVAL) is '0'"),
@@ -791,6 +798,44 @@ class ConfigLoaderTest {
                 invalid(fs + "version: 0.2", "version (REGISTRY_VERSION) is '0.2': only configuration version 0.1 "
                         + "is supported"),
                 invalid(fs + "version: '1'", "version (REGISTRY_VERSION) is '1'"));
+    }
+
+    @Test
+    void jsonLogsWithFields() {
+        RegistryConfig config = load("""
+                storage: {filesystem: {rootdirectory: /data}}
+                log:
+                  formatter: JSON
+                  fields:
+                    service: registry
+                    replica: 3
+                    environment: production
+                """);
+
+        assertEquals(LogConfig.Formatter.JSON, config.log().formatter());
+        assertEquals(List.of("service", "replica", "environment"), List.copyOf(config.log().fields().keySet()),
+                "the file's order");
+        assertEquals(Map.of("service", "registry", "replica", "3", "environment", "production"), config.log().fields());
+        assertEquals(List.of(), warnings);
+    }
+
+    @Test
+    void logFormatAndFieldsFromTheEnvironment() {
+        RegistryConfig config = load("storage: {filesystem: {rootdirectory: /data}}\n", Map.of(
+                "REGISTRY_LOG_FORMATTER", "json", "REGISTRY_LOG_FIELDS", "{service: registry, zone: eu-1}"));
+
+        assertEquals(LogConfig.Formatter.JSON, config.log().formatter());
+        assertEquals(Map.of("service", "registry", "zone", "eu-1"), config.log().fields());
+        assertEquals(List.of(), warnings);
+    }
+
+    @Test
+    void oneLogFieldFromTheEnvironmentAsRegistry2SetsIt() {
+        RegistryConfig config = load("storage: {filesystem: {rootdirectory: /data}}\nlog: {fields: {service: a}}\n",
+                Map.of("REGISTRY_LOG_FIELDS_ENVIRONMENT", "production", "REGISTRY_LOG_FIELDS_SERVICE", "registry"));
+
+        assertEquals(Map.of("service", "registry", "environment", "production"), config.log().fields());
+        assertEquals(List.of(), warnings);
     }
 
     private static Arguments invalid(String yaml, String messageStart) {

@@ -1,6 +1,5 @@
 package dev.registry.server;
 
-import ch.qos.logback.classic.Level;
 import dev.registry.config.ConfigException;
 import dev.registry.config.ConfigLoader;
 import dev.registry.config.RegistryConfig;
@@ -25,8 +24,10 @@ public final class Main {
         switch (command) {
             case "serve" -> System.exit(serve(args.length > 1 ? Optional.of(Path.of(args[1])) : Optional.empty()));
             case "htpasswd" -> System.exit(htpasswd(args));
+            case "token" -> System.exit(new picocli.CommandLine(new TokenCommand())
+                    .execute(java.util.Arrays.copyOfRange(args, 1, args.length)));
             case "-h", "--help", "help" -> {
-                log.info("usage: java -jar registry-server.jar serve [config.yml] | htpasswd FILE USER (password on stdin)");
+                log.info("usage: java -jar registry-server.jar serve [config.yml] | htpasswd FILE USER (password on stdin) | token create|list|revoke (token --help)");
                 System.exit(0);
             }
             default -> {
@@ -39,8 +40,11 @@ public final class Main {
     private static int serve(Optional<Path> configFile) {
         RegistryServer server;
         try {
-            RegistryConfig config = ConfigLoader.load(configFile, System.getenv());
-            setLogLevel(config.log().level());
+            java.util.List<String> warnings = new java.util.ArrayList<>();
+            RegistryConfig config = ConfigLoader.load(configFile, System.getenv(), warnings::add);
+            LogbackSetup.apply(config.log()); // the warnings are logged in the configured format
+            Logger configLog = LoggerFactory.getLogger(ConfigLoader.class);
+            warnings.forEach(configLog::warn);
             server = RegistryServer.start(config);
         } catch (ConfigException e) {
             log.error(e.getMessage());
@@ -87,10 +91,5 @@ public final class Main {
             log.error("cannot write {}: {}.", args[1], e.getMessage());
             return 1;
         }
-    }
-
-    private static void setLogLevel(String level) {
-        ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME);
-        root.setLevel(Level.toLevel(level, Level.INFO));
     }
 }

@@ -240,11 +240,14 @@ public final class RegistryServer implements AutoCloseable {
         if (!config.auth().enabled()) {
             return "none (anyone may pull and push)";
         }
+        String loginTokens = config.auth().tokens() == null ? ""
+                : "; login tokens from " + config.auth().tokens().path();
         if (config.auth().token() == null) {
-            return "htpasswd basic auth, realm '" + config.auth().htpasswd().realm() + "'";
+            return "htpasswd basic auth, realm '" + config.auth().htpasswd().realm() + "'" + loginTokens;
         }
         return "bearer tokens from " + config.auth().token().realm()
-                + auth.tokenService().map(t -> " (built-in token server at " + Route.TOKEN_PATH + ")").orElse("");
+                + auth.tokenService().map(t -> " (built-in token server at " + Route.TOKEN_PATH + ")").orElse("")
+                + loginTokens;
     }
 
     private void schedulePurge(UploadPurgingConfig purging) {

@@ -107,6 +107,16 @@ final class AuthRegistry implements AutoCloseable {
      * names {@code localhost}, {@code 127.0.0.1} and {@code bindHost}.
      */
     static AuthRegistry start(String name, Mode mode, boolean tls, String bindHost) throws Exception {
+        return start(name, mode, tls, bindHost, false);
+    }
+
+    /** Starts a plain-HTTP registry on 127.0.0.1 that also accepts the login tokens in {@link #loginTokens()}. */
+    static AuthRegistry startWithLoginTokens(String name, Mode mode) throws Exception {
+        return start(name, mode, false, "127.0.0.1", true);
+    }
+
+    private static AuthRegistry start(String name, Mode mode, boolean tls, String bindHost, boolean loginTokens)
+            throws Exception {
         Path dir = RegistryProcess.workDir("auth-" + name);
         Path htpasswd = dir.resolve("htpasswd");
         writeHtpasswd(htpasswd, dir);
@@ -157,6 +167,12 @@ final class AuthRegistry implements AutoCloseable {
                         signingkey: %s
                         expiration: 5m
                     """.formatted(scheme, bindHost, port, SERVICE, ISSUER, dir.resolve("token.key")));
+        }
+        if (loginTokens) {
+            config.append("""
+                      tokens:
+                        path: %s
+                    """.formatted(dir.resolve("tokens.json")));
         }
         config.append(RULES);
         Path configFile = dir.resolve("config.yml");
@@ -241,6 +257,20 @@ final class AuthRegistry implements AutoCloseable {
 
     Path htpasswd() {
         return dir.resolve("htpasswd");
+    }
+
+    /** The login tokens file ({@code auth.tokens.path}) of a registry started {@link #startWithLoginTokens}. */
+    Path loginTokens() {
+        return dir.resolve("tokens.json");
+    }
+
+    /** Runs the jar's {@code token ARGS... --file <loginTokens()>} command. */
+    dev.registry.e2e.clients.Cli.Result tokenCommand(String... args) {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-jar", RegistryProcess.jar().toString(), "token"));
+        command.addAll(List.of(args));
+        command.addAll(List.of("--file", loginTokens().toString()));
+        return Commands.run(command, Map.of(), null, Duration.ofSeconds(60));
     }
 
     private void awaitTlsReady() throws Exception {

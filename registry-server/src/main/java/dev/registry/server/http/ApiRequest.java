@@ -6,6 +6,8 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * One API request as the endpoints see it: method, route, query, headers and (for endpoints
@@ -21,7 +23,7 @@ public final class ApiRequest {
     private final boolean secure;
     private final boolean malformedQuery;
     private final String remoteAddress;
-    private final String id = java.util.UUID.randomUUID().toString();
+    private final String id = newId();
     private String user = "-";
 
     public ApiRequest(HttpMethod method, String uri, String path, HttpHeaders headers, RequestBody body, boolean secure,
@@ -104,9 +106,16 @@ public final class ApiRequest {
         return HttpMethod.HEAD.equals(method);
     }
 
-    /** A new random id for this request, which notification events carry (registry:2's {@code request.id}). */
+    /** A random id for this request (a UUID, as registry:2's {@code http.request.id}): the access log's {@code request_id} and notification events' {@code request.id}. */
     public String id() {
         return id;
+    }
+
+    /** Not a secret, so not from SecureRandom, which would serialise the event loops on its lock. */
+    private static String newId() {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        return new UUID((random.nextLong() & ~0xF000L) | 0x4000L,
+                (random.nextLong() & 0x3FFFFFFFFFFFFFFFL) | 0x8000000000000000L).toString();
     }
 
     /** Who made the request, for the access log. */

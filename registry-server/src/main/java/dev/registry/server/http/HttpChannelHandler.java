@@ -48,7 +48,6 @@ import java.util.concurrent.RejectedExecutionException;
  * reading stops until its response is written, and anything already decoded waits in a backlog.
  */
 public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
-    private static final Logger accessLog = LoggerFactory.getLogger("dev.registry.access");
     private static final Logger log = LoggerFactory.getLogger(HttpChannelHandler.class);
     private static final int STREAM_CHUNK = 256 * 1024;
 
@@ -310,9 +309,7 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
             metrics.completed(request.method(), request.route().kind(), status, receivedBytes, f.isSuccess() ? bytes : 0,
                     System.nanoTime() - started);
             if (accessLogEnabled) {
-                accessLog.info("{} \"{} {}\" {} {} {}ms user={} ua=\"{}\"{}", request.remoteAddress(), request.method(),
-                        request.uri(), status, bytes, (System.nanoTime() - started) / 1_000_000, request.user(),
-                        request.header(HttpHeaderNames.USER_AGENT), f.isSuccess() ? "" : " (send failed)");
+                AccessLog.write(request, status, bytes, System.nanoTime() - started, f.isSuccess());
             }
             if (close || !f.isSuccess()) {
                 ctx.close();
