@@ -55,7 +55,7 @@ public final class ConfigLoader {
     }
 
     /** As {@link #load(Optional, Map)}, handing each warning to {@code warnings} instead of the log. */
-    static RegistryConfig load(Optional<Path> file, Map<String, String> env, Consumer<String> warnings) {
+    public static RegistryConfig load(Optional<Path> file, Map<String, String> env, Consumer<String> warnings) {
         ObjectNode root = file.map(YamlReader::readFile).orElseGet(ConfigLoader::defaultTree);
         StorageDrivers.normalise(root);
         EnvironmentOverrides.apply(root, env, warnings);
