@@ -34,6 +34,9 @@ import java.util.concurrent.Callable;
                 "Run it while no one pushes: with the registry stopped or in read-only mode "
                         + "(storage.maintenance.readonly.enabled: true). To collect while serving, use storage.maintenance.garbagecollect."})
 final class GarbageCollectCommand implements Callable<Integer> {
+    /** Renewed while the collection runs; a crashed run leaves it to expire this soon. */
+    private static final Duration LEASE_TTL = Duration.ofMinutes(10);
+
     @Spec
     CommandSpec spec;
 
@@ -63,7 +66,7 @@ final class GarbageCollectCommand implements Callable<Integer> {
         try {
             CollectionLease lease = new CollectionLease(driver, Clock.systemUTC(),
                     "garbage-collect/" + ProcessHandle.current().pid() + "/" + UUID.randomUUID(),
-                    Duration.ofHours(24), Duration.ofSeconds(1));
+                    LEASE_TTL, Duration.ofSeconds(1));
             if (!dryRun && !lease.acquire()) {
                 err.println("another collection is running on this storage (lease held by "
                         + lease.read().map(CollectionLease.Holder::owner).orElse("?") + "); try again when it is done.");
@@ -71,11 +74,24 @@ final class GarbageCollectCommand implements Callable<Integer> {
             }
             try {
                 String verb = dryRun ? "would remove " : "removed ";
+                long[] renewed = {System.nanoTime()};
+                GarbageCollector.Checkpoint renew = () -> {
+                    if (!dryRun && System.nanoTime() - renewed[0] > LEASE_TTL.dividedBy(3).toNanos()) {
+                        if (!lease.renew()) {
+                            throw new GarbageCollector.StoppedException("another collection took the lease");
+                        }
+                        renewed[0] = System.nanoTime();
+                    }
+                };
                 GarbageCollector.Result result = new GarbageCollector(driver, Clock.systemUTC())
                         .collect(GarbageCollector.Options.offline(dryRun, deleteUntagged), removal -> {
                             out.println(verb + removal);
                             out.flush();
-                        });
+                        }, renew);
+                if (!result.complete()) {
+                    err.println("garbage collection stopped early: another collection took the lease; run it again.");
+                    return ExitCodes.FAILURE;
+                }
                 out.println((dryRun ? "dry run: would remove " : "removed ") + result + "; "
                         + (dryRun ? "would reclaim " : "reclaimed ") + result.bytes() + " bytes");
                 return ExitCodes.OK;
