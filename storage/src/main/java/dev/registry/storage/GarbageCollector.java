@@ -192,6 +192,8 @@ public final class GarbageCollector {
         final Set<Digest> tagged = new HashSet<>();
         /** Blobs the repository has a layer link to. */
         final Set<Digest> layers = new HashSet<>();
+        /** Names of the tag directories, for their history entries ({@code index/}). */
+        final List<String> tagNames = new ArrayList<>();
         /** Revisions kept after untagged deletion (all revisions without it). */
         final Set<Digest> kept = new HashSet<>();
 
@@ -258,6 +260,7 @@ public final class GarbageCollector {
                 if (!RepositoryName.isValidTag(tag)) {
                     continue;
                 }
+                state.tagNames.add(tag);
                 try {
                     links.read(PathLayout.tagCurrentLink(name, tag)).ifPresent(state.tagged::add);
                 } catch (Links.CorruptLinkException corrupt) {
@@ -351,6 +354,10 @@ public final class GarbageCollector {
                                 .replaceFirst("/link$", ""));
                     }
                     links.delete(PathLayout.manifestRevisionDirectory(repository.name, revision));
+                    // as registry:2 does: the manifest also leaves the history of every tag that once pointed at it
+                    for (String tag : repository.tagNames) {
+                        links.delete(PathLayout.tagIndexLink(repository.name, tag, revision).replaceFirst("/link$", ""));
+                    }
                 }
                 report(new Removal(Kind.MANIFEST, repository.name, revision.toString(), 0));
             }

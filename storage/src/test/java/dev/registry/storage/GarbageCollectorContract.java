@@ -189,7 +189,8 @@ public abstract class GarbageCollectorContract {
         Digest index = pushIndex("app", "multi", childA, childB);
         Descriptor subject = new Descriptor(MediaTypes.OCI_MANIFEST, tagged.manifest(), tagged.manifestBytes().length, List.of());
         Image signature = pushImage(registry, "app", "@", subject, utf8("{\"img\":\"signature\"}"));
-        Image untagged = pushImage(registry, "app", "@", utf8("{\"img\":\"untagged\"}"), random(3000, 13));
+        Image untagged = pushImage(registry, "app", "v0", utf8("{\"img\":\"untagged\"}"), random(3000, 13));
+        pushImage(registry, "app", "v0", utf8("{\"img\":\"v0 moved on\"}")); // v0 now points elsewhere; its history keeps the old one
         Descriptor untaggedSubject = new Descriptor(MediaTypes.OCI_MANIFEST, untagged.manifest(), untagged.manifestBytes().length, List.of());
         Image orphanReferrer = pushImage(registry, "app", "@", untaggedSubject, utf8("{\"img\":\"orphan-sbom\"}"));
 
@@ -212,6 +213,8 @@ public abstract class GarbageCollectorContract {
                 .stream().map(Referrer::digest).toList());
         assertEquals(List.of(), registry.manifests().referrers("app", untagged.manifest(), null));
         assertThrows(RegistryException.class, () -> registry.manifests().get("app", untagged.manifest().toString()));
+        assertThrows(PathNotFoundException.class,
+                () -> driver.stat(PathLayout.tagIndexLink("app", "v0", untagged.manifest())), "gone from v0's history too");
     }
 
     @Test
