@@ -83,6 +83,7 @@ public final class OnlineGarbageCollection {
             log.warn("garbage collection: cannot take the lease: {}", e.toString());
             return null;
         }
+        log.info("garbage collection started");
         Instant[] renewed = {clock.instant()};
         GarbageCollector.Checkpoint renew = () -> {
             if (Duration.between(renewed[0], clock.instant()).compareTo(lease.ttl().dividedBy(3)) > 0) {
@@ -97,15 +98,11 @@ public final class OnlineGarbageCollection {
                     new GarbageCollector.Options(false, deleteUntagged, gracePeriod),
                     removal -> log.info("garbage collection removed {}", removal), renew);
             counters.add(result);
-            if (result.counts().isEmpty()) {
-                log.debug("garbage collection found nothing to remove in {} ms", result.duration().toMillis());
-            } else {
-                log.info("garbage collection removed {} in {} ms", result, result.duration().toMillis());
-            }
+            log.info("garbage collection finished in {} ms: removed {}", result.duration().toMillis(), result);
             return result;
         } catch (IOException | RuntimeException e) {
             counters.failures.incrementAndGet();
-            log.warn("garbage collection failed (nothing unsafe was removed; it runs again next interval): {}", e.toString());
+            log.warn("garbage collection finished with a failure (it runs again next interval): {}", e.toString());
             return null;
         } finally {
             try {
