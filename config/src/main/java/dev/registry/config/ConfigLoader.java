@@ -54,7 +54,10 @@ public final class ConfigLoader {
         return load(file, env, LOG::warn);
     }
 
-    /** As {@link #load(Optional, Map)}, handing each warning to {@code warnings} instead of the log. */
+    /**
+     * As {@link #load(Optional, Map)}, handing each warning to {@code warnings} instead of the log (so
+     * that they can be logged once {@code log.formatter} is in effect).
+     */
     public static RegistryConfig load(Optional<Path> file, Map<String, String> env, Consumer<String> warnings) {
         ObjectNode root = file.map(YamlReader::readFile).orElseGet(ConfigLoader::defaultTree);
         StorageDrivers.normalise(root);
