@@ -13,6 +13,7 @@ final class StorageBinder {
     private static final ConfigKey FILESYSTEM = STORAGE.child("filesystem");
     private static final ConfigKey MAINTENANCE = STORAGE.child("maintenance");
     private static final ConfigKey PURGING = MAINTENANCE.child("uploadpurging");
+    private static final ConfigKey GARBAGE_COLLECT = MAINTENANCE.child("garbagecollect");
     /** registry:2 drivers that this server does not implement yet. */
     private static final Set<String> UNSUPPORTED_DRIVERS = Set.of("azure", "swift", "oss");
     private static final String EXAMPLE = "'storage: {filesystem: {rootdirectory: /var/lib/registry}}'";
@@ -39,7 +40,8 @@ final class StorageBinder {
                 Values.bool(STORAGE.child("delete").child("enabled"), Values.field(delete, "enabled"), false),
                 uploadPurging(Values.field(maintenance, "uploadpurging")),
                 Values.bool(MAINTENANCE.child("readonly").child("enabled"), Values.field(readOnly, "enabled"), false),
-                Values.bool(STORAGE.child("redirect").child("disable"), Values.field(redirect, "disable"), false));
+                Values.bool(STORAGE.child("redirect").child("disable"), Values.field(redirect, "disable"), false),
+                garbageCollect(Values.field(maintenance, "garbagecollect")));
     }
 
     private static DriverConfig driver(JsonNode storage, Path defaultRoot) {
@@ -93,6 +95,16 @@ final class StorageBinder {
         } catch (InvalidPathException e) {
             throw key.invalid(node, fix);
         }
+    }
+
+    private static GarbageCollectConfig garbageCollect(JsonNode section) {
+        Values.section(GARBAGE_COLLECT, section);
+        GarbageCollectConfig defaults = GarbageCollectConfig.defaults();
+        return new GarbageCollectConfig(
+                Values.bool(GARBAGE_COLLECT.child("enabled"), Values.field(section, "enabled"), defaults.enabled()),
+                Values.positiveDuration(GARBAGE_COLLECT.child("interval"), Values.field(section, "interval"), defaults.interval()),
+                Values.positiveDuration(GARBAGE_COLLECT.child("graceperiod"), Values.field(section, "graceperiod"), defaults.gracePeriod()),
+                Values.bool(GARBAGE_COLLECT.child("deleteuntagged"), Values.field(section, "deleteuntagged"), defaults.deleteUntagged()));
     }
 
     private static UploadPurgingConfig uploadPurging(JsonNode purging) {

@@ -3,6 +3,7 @@ package dev.registry.server;
 import dev.registry.auth.AuthSetup;
 import dev.registry.config.ConfigException;
 import dev.registry.config.HealthConfig;
+import dev.registry.config.GarbageCollectConfig;
 import dev.registry.config.InMemoryConfig;
 import dev.registry.config.RegistryConfig;
 import dev.registry.config.UploadPurgingConfig;
@@ -19,6 +20,7 @@ import dev.registry.server.http.RequestMetrics;
 import dev.registry.server.http.Route;
 import dev.registry.server.notifications.Notifier;
 import dev.registry.server.tls.ServerTls;
+import dev.registry.storage.OnlineGarbageCollection;
 import dev.registry.storage.Registry;
 import dev.registry.storage.driver.StorageDriver;
 import io.netty.bootstrap.ServerBootstrap;
@@ -68,6 +70,8 @@ public final class RegistryServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final ExecutorService requestThreads = Executors.newVirtualThreadPerTaskExecutor();
     private final ScheduledExecutorService maintenance;
+    /** Online garbage collection, when {@code storage.maintenance.garbagecollect.enabled}. */
+    private final OnlineGarbageCollection garbageCollection;
     private Channel serverChannel;
     private final OpenConnections connections = new OpenConnections();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -91,12 +95,18 @@ public final class RegistryServer implements AutoCloseable {
         this.driver = driver;
         this.metrics = config.http().debug().enabled() && config.http().debug().prometheus().enabled()
                 ? RegistryMetrics.create() : null;
-        this.registry = new Registry(metrics == null ? driver : metrics.meter(driver), config.storage().deleteEnabled(),
-                Clock.systemUTC());
+        StorageDriver metered = metrics == null ? driver : metrics.meter(driver);
+        GarbageCollectConfig gc = config.storage().garbageCollect();
+        // in read-only mode nothing is pushed, so requests need not refresh links for the collector
+        this.registry = new Registry(metered, config.storage().deleteEnabled(), Clock.systemUTC(),
+                gc.enabled() && !config.storage().readOnly() ? gc.gracePeriod() : null);
         if (metrics != null) {
             registry.manifests().caches().forEach(metrics::monitor);
             metrics.monitor("upload_state", registry.uploads().stateCache());
         }
+        this.garbageCollection = gc.enabled()
+                ? new OnlineGarbageCollection(metered, Clock.systemUTC(), gc.interval(), gc.gracePeriod(), gc.deleteUntagged())
+                : null;
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.boss = new MultiThreadIoEventLoopGroup(1, io);
@@ -195,6 +205,7 @@ public final class RegistryServer implements AutoCloseable {
                     + "): choose an address of this machine and a free port.");
         }
         schedulePurge(config.storage().uploadPurging());
+        scheduleGarbageCollection(config.storage().garbageCollect());
         String listening = describe((InetSocketAddress) serverChannel.localAddress());
         log.info("registry listening on {} ({}, {} transport)", listening,
                 tls == null ? "http" : "https with HTTP/2, " + config.http().tls().minimumVersion() + "+",
@@ -268,6 +279,29 @@ public final class RegistryServer implements AutoCloseable {
         }, interval, interval, TimeUnit.MILLISECONDS);
         log.info("upload purging every {} for uploads older than {}{}", describe(purging.interval()), describe(purging.age()),
                 purging.dryRun() ? " (dry run)" : "");
+    }
+
+    private void scheduleGarbageCollection(GarbageCollectConfig gc) {
+        if (garbageCollection == null) {
+            return;
+        }
+        long interval = Math.max(1, gc.interval().toMillis());
+        maintenance.scheduleWithFixedDelay(() -> {
+            try {
+                garbageCollection.runOnce();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException e) {
+                log.warn("garbage collection failed: {}", e.toString());
+            }
+        }, interval, interval, TimeUnit.MILLISECONDS);
+        log.info("online garbage collection every {}, grace period {}{}", describe(gc.interval()), describe(gc.gracePeriod()),
+                gc.deleteUntagged() ? ", untagged manifests deleted" : "");
+    }
+
+    /** Online garbage collection and its counters, if enabled (for a metrics exporter). */
+    public java.util.Optional<OnlineGarbageCollection> garbageCollection() {
+        return java.util.Optional.ofNullable(garbageCollection);
     }
 
     private static String describe(InetSocketAddress address) {

@@ -31,11 +31,11 @@ import java.util.Optional;
  * {@link #open} and {@link #describe} (the switches are exhaustive over the sealed
  * {@link DriverConfig}, so the compiler points at both).
  */
-final class StorageDriverFactory {
+public final class StorageDriverFactory {
     private StorageDriverFactory() {
     }
 
-    static StorageDriver open(DriverConfig config) {
+    public static StorageDriver open(DriverConfig config) {
         return switch (config) {
             case FilesystemConfig filesystem -> openFilesystem(filesystem);
             case InMemoryConfig inMemory -> new InMemoryDriver();
@@ -45,7 +45,7 @@ final class StorageDriverFactory {
     }
 
     /** Where the driver keeps the data, for the startup log. */
-    static String describe(DriverConfig config) {
+    public static String describe(DriverConfig config) {
         return switch (config) {
             case FilesystemConfig filesystem -> "filesystem at " + filesystem.rootDirectory();
             case InMemoryConfig inMemory -> "inmemory, in this process's heap: EVERYTHING IS LOST ON RESTART "

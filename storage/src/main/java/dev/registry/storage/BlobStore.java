@@ -7,7 +7,9 @@ import dev.registry.storage.driver.StorageDriver;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.channels.ReadableByteChannel;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
 
 /**
@@ -19,10 +21,26 @@ import java.util.Optional;
 public final class BlobStore {
     private final StorageDriver driver;
     private final Links links;
+    private final Clock clock;
+    /**
+     * With online garbage collection on: links (and blobs re-uploaded) older than this are written
+     * again when a client is told the blob is there, so the collector sees them as recently used
+     * (see {@link GarbageCollector}). Null when no online collection runs: nothing is written.
+     */
+    private final Duration refreshAfter;
 
     public BlobStore(StorageDriver driver) {
+        this(driver, Clock.systemUTC(), null);
+    }
+
+    /**
+     * @param refreshAfter half the online collector's grace period, or null without online collection
+     */
+    public BlobStore(StorageDriver driver, Clock clock, Duration refreshAfter) {
         this.driver = driver;
         this.links = new Links(driver);
+        this.clock = clock;
+        this.refreshAfter = refreshAfter;
     }
 
     /** The blob in the global store, whatever repository links to it. */
@@ -35,7 +53,10 @@ public final class BlobStore {
         }
     }
 
-    /** The blob as seen from repository {@code name}: present only if linked there. */
+    /**
+     * The blob as seen from repository {@code name}: present only if linked there. With online
+     * garbage collection on, a link found stale is written again (the client may now build on it).
+     */
     public Optional<BlobInfo> stat(String name, Digest digest) throws IOException {
         if (!isLinked(name, digest)) {
             return Optional.empty();
@@ -43,10 +64,43 @@ public final class BlobStore {
         return statGlobal(digest);
     }
 
-    /** Whether {@code name} links to {@code digest} as a layer/config blob or as a manifest. */
+    /**
+     * Whether {@code name} links to {@code digest} as a layer/config blob or as a manifest; a
+     * stale link is refreshed as in {@link #stat(String, Digest)}.
+     */
     public boolean isLinked(String name, Digest digest) throws IOException {
-        return links.exists(PathLayout.layerLink(name, digest))
-                || links.exists(PathLayout.manifestRevisionLink(name, digest));
+        return linkedAs(PathLayout.layerLink(name, digest), digest)
+                || linkedAs(PathLayout.manifestRevisionLink(name, digest), digest);
+    }
+
+    /** Whether {@code name} has manifest {@code digest} (a revision link), refreshing it if stale. */
+    boolean hasManifest(String name, Digest digest) throws IOException {
+        return linkedAs(PathLayout.manifestRevisionLink(name, digest), digest);
+    }
+
+    private boolean linkedAs(String link, Digest digest) throws IOException {
+        FileInfo info;
+        try {
+            info = driver.stat(link);
+        } catch (PathNotFoundException e) {
+            return false;
+        }
+        if (info.directory()) {
+            return false;
+        }
+        if (isStale(info.modified())) {
+            links.write(link, digest);
+        }
+        return true;
+    }
+
+    private boolean isStale(Instant modified) {
+        return refreshAfter != null && modified.isBefore(clock.instant().minus(refreshAfter));
+    }
+
+    /** Whether online garbage collection runs beside this store (so pushes re-check what they reference). */
+    boolean guardsAgainstCollection() {
+        return refreshAfter != null;
     }
 
     /** The blob's bytes from {@code offset}; the caller closes the channel. */
@@ -66,8 +120,13 @@ public final class BlobStore {
 
     /** Stores small content (a manifest) under its digest, unless it is already there. */
     public void putContent(Digest digest, byte[] content) throws IOException {
-        Optional<BlobInfo> existing = statGlobal(digest);
-        if (existing.isPresent() && existing.get().size() == content.length) {
+        FileInfo existing;
+        try {
+            existing = driver.stat(PathLayout.blobData(digest));
+        } catch (PathNotFoundException e) {
+            existing = null;
+        }
+        if (existing != null && !existing.directory() && existing.size() == content.length && !isStale(existing.modified())) {
             return;
         }
         driver.putContent(PathLayout.blobData(digest), content);
@@ -79,8 +138,16 @@ public final class BlobStore {
      * is dropped instead.
      */
     void publish(String source, Digest digest, long size) throws IOException {
-        Optional<BlobInfo> existing = statGlobal(digest);
-        if (existing.isPresent() && existing.get().size() == size) {
+        FileInfo existing;
+        try {
+            existing = driver.stat(PathLayout.blobData(digest));
+        } catch (PathNotFoundException e) {
+            existing = null;
+        }
+        // A stale copy is replaced rather than kept: its new modification time tells an online
+        // collector that a client has just been promised this blob (the upload's new link may be
+        // in a repository the collector has not listed).
+        if (existing != null && !existing.directory() && existing.size() == size && !isStale(existing.modified())) {
             driver.delete(source);
             return;
         }

@@ -90,6 +90,9 @@ public final class ManifestService {
         if (manifest.subject() != null) {
             links.write(PathLayout.referrerLink(name, manifest.subject().digest(), digest), digest);
         }
+        if (blobs.guardsAgainstCollection()) {
+            recheckAfterWrite(name, digest, manifest);
+        }
         if (tag != null) {
             tags.tag(name, tag, digest);
         }
@@ -116,11 +119,47 @@ public final class ManifestService {
             }
         }
         for (Descriptor child : manifest.manifests()) {
-            if (!links.exists(PathLayout.manifestRevisionLink(name, child.digest()))) {
+            if (!blobs.hasManifest(name, child.digest())) {
                 throw new RegistryException(ErrorCode.MANIFEST_BLOB_UNKNOWN,
                         "manifest unknown to registry: " + child.digest(), Map.of("digest", child.digest().toString()));
             }
         }
+    }
+
+    /**
+     * With online garbage collection: checks, once the revision link is written, that everything
+     * the manifest references is still stored. A collection that decided to delete one of them
+     * before it could see this manifest has then deleted it already, and the push is undone and
+     * refused (the client pushes the blob again) instead of leaving a manifest with a hole. A
+     * collection that has not deleted it yet sees the links this push refreshed, or the revision
+     * link itself, and keeps it (see {@link GarbageCollector}).
+     */
+    private void recheckAfterWrite(String name, Digest digest, ParsedManifest manifest) throws IOException {
+        Digest missing = null;
+        if (blobs.statGlobal(digest).isEmpty()) {
+            missing = digest;
+        }
+        for (Descriptor blob : manifest.blobs()) {
+            if (missing == null && blob.urls().isEmpty() && blobs.statGlobal(blob.digest()).isEmpty()) {
+                missing = blob.digest();
+            }
+        }
+        for (Descriptor child : manifest.manifests()) {
+            if (missing == null && (!links.exists(PathLayout.manifestRevisionLink(name, child.digest()))
+                    || blobs.statGlobal(child.digest()).isEmpty())) {
+                missing = child.digest();
+            }
+        }
+        if (missing == null) {
+            return;
+        }
+        if (manifest.subject() != null) {
+            links.delete(PathLayout.referrerLink(name, manifest.subject().digest(), digest).replaceFirst("/link$", ""));
+        }
+        links.delete(PathLayout.manifestRevisionDirectory(name, digest));
+        throw new RegistryException(ErrorCode.MANIFEST_BLOB_UNKNOWN,
+                "blob unknown to registry: " + missing + " was garbage collected during the push; push it again",
+                Map.of("digest", missing.toString()));
     }
 
     /** The manifest {@code reference} (tag or digest) names in {@code name}. */

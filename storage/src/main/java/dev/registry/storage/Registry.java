@@ -3,6 +3,7 @@ package dev.registry.storage;
 import dev.registry.storage.driver.StorageDriver;
 
 import java.time.Clock;
+import java.time.Duration;
 
 /**
  * The registry's storage-side services over one {@link StorageDriver}: the single place the
@@ -18,9 +19,19 @@ public final class Registry {
     private final boolean deleteEnabled;
 
     public Registry(StorageDriver driver, boolean deleteEnabled, Clock clock) {
+        this(driver, deleteEnabled, clock, null);
+    }
+
+    /**
+     * @param collectionGracePeriod the online garbage collector's grace period when one runs on
+     *                              this storage (from any replica), else null: requests then
+     *                              refresh the links they rely on, see {@link GarbageCollector}
+     */
+    public Registry(StorageDriver driver, boolean deleteEnabled, Clock clock, Duration collectionGracePeriod) {
         this.driver = driver;
         this.deleteEnabled = deleteEnabled;
-        this.blobs = new BlobStore(driver);
+        this.blobs = new BlobStore(driver, clock,
+                collectionGracePeriod == null ? null : collectionGracePeriod.dividedBy(GarbageCollector.REFRESH_FRACTION));
         this.uploads = new UploadService(driver, blobs, clock);
         this.tags = new TagService(driver);
         this.catalog = new CatalogService(driver);
