@@ -161,7 +161,8 @@ public final class RegistryServer implements AutoCloseable {
         schedulePurge(config.storage().uploadPurging());
         String listening = describe((InetSocketAddress) serverChannel.localAddress());
         log.info("registry listening on {} ({}, {} transport)", listening,
-                tls == null ? "http" : "https with HTTP/2, " + config.http().tls().minimumVersion() + "+",
+                tls == null ? "http" : "https with HTTP/2, " + config.http().tls().minimumVersion() + "+"
+                        + (tls.requiresClientCertificates() ? ", client certificates required" : ""),
                 Epoll.isAvailable() ? "epoll" : "nio");
         if (tls != null) {
             tls.selfSigned().ifPresent(selfSigned -> {
