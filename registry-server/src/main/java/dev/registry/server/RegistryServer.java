@@ -180,6 +180,17 @@ public final class RegistryServer implements AutoCloseable {
         log.info("storage: {}; delete {}; read-only {}; access log {}", StorageDriverFactory.describe(config.storage().driver()),
                 config.storage().deleteEnabled() ? "enabled" : "disabled", config.storage().readOnly() ? "on" : "off",
                 accessLog ? "on" : "off");
+        logJvm();
+    }
+
+    /**
+     * What the JVM made of its limits: in a container the heap and processor count follow the
+     * cgroup's memory and CPU limits, and this line is how an operator checks the flags fit.
+     */
+    private static void logJvm() {
+        Runtime runtime = Runtime.getRuntime();
+        log.info("JVM: Java {}, max heap {} MiB, {} processor(s)", Runtime.version().feature(),
+                runtime.maxMemory() / (1024 * 1024), runtime.availableProcessors());
     }
 
     private String describeAuth(AuthSetup auth) {
