@@ -139,9 +139,9 @@ final class EnvironmentOverrides {
 
     private static String example(String key) {
         return switch (key) {
+            case "http.tls.clientcas" -> "a list of files such as '[/etc/registry/client-ca.pem]'";
             case "http.headers" -> "a mapping such as '{X-Content-Type-Options: [nosniff]}'";
             case "auth.access" -> "a list such as '[{repositories: [\"**\"], users: [\"*\"], actions: [pull, push]}]'";
-            case "http.tls.clientcas" -> "a list of files such as '[/etc/registry/client-ca.pem]'";
             default -> "a list such as '[a, b]'";
         };
     }
