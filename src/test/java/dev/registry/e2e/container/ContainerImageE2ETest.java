@@ -139,9 +139,14 @@ class ContainerImageE2ETest {
         Files.copy(root.resolve("docker/Dockerfile"), context.resolve("docker/Dockerfile"));
         Files.copy(root.resolve("docker/config.yml"), context.resolve("docker/config.yml"));
         Files.copy(RegistryProcess.jar(), context.resolve("registry-server/target/registry-server.jar"));
-        engine.docker("build", "-q", "-f", context.resolve("docker/Dockerfile").toString(),
+        Cli.Result previous = engine.docker("image", "inspect", "--format", "{{.Id}}", IMAGE).run();
+        String built = engine.docker("build", "-q", "-f", context.resolve("docker/Dockerfile").toString(),
                 "--build-arg", "JRE_IMAGE=" + BASE_IMAGE, "-t", IMAGE, context.toString())
-                .timeout(Duration.ofMinutes(5)).check();
+                .timeout(Duration.ofMinutes(5)).check().stdout().strip();
+        // The image of the previous run (another jar) would stay behind untagged: remove it.
+        if (previous.ok() && !previous.stdout().strip().equals(built)) {
+            engine.docker("rmi", previous.stdout().strip()).run();
+        }
     }
 
     private static Path repositoryRoot() {
