@@ -69,7 +69,7 @@ final class KeySchema {
                             value("key"),
                             value("minimumtls"),
                             section("selfsigned", yaml("hosts"), value("directory")),
-                            unsupported("clientcas"),
+                            yaml("clientcas"),
                             unsupported("letsencrypt"),
                             unsupported("ciphersuites")),
                     section("debug",

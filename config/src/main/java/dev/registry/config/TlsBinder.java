@@ -1,9 +1,11 @@
 package dev.registry.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -27,6 +29,7 @@ final class TlsBinder {
         if (Values.isAbsent(tls)) {
             return TlsConfig.DISABLED;
         }
+        List<Path> clientCas = clientCas(TLS.child("clientcas"), Values.field(tls, "clientcas"));
         ConfigKey certificateKey = TLS.child("certificate");
         ConfigKey keyKey = TLS.child("key");
         JsonNode certificateNode = Values.field(tls, "certificate");
@@ -46,8 +49,33 @@ final class TlsBinder {
             throw SELF_SIGNED.problem("is set together with " + certificateKey.path()
                     + ": keep either the certificate or the self-signed one");
         }
+        if (!clientCas.isEmpty() && certificate.isEmpty() && selfSigned == null) {
+            throw TLS.child("clientcas").problem("is set but the port serves plain HTTP: client certificates need TLS, "
+                    + "so set " + certificateKey.path() + " and " + keyKey.path() + " (or " + SELF_SIGNED.path()
+                    + ") too, or remove it");
+        }
         return new TlsConfig(certificate.orElse(null), key.orElse(null), selfSigned,
-                minimumVersion(TLS.child("minimumtls"), Values.field(tls, "minimumtls")));
+                minimumVersion(TLS.child("minimumtls"), Values.field(tls, "minimumtls")), clientCas);
+    }
+
+    /**
+     * {@code http.tls.clientcas}: a list of PEM files (a single file without a list is accepted too),
+     * each of which must be readable now; their content is checked when the server builds its TLS
+     * context. Empty when not set.
+     */
+    private static List<Path> clientCas(ConfigKey key, JsonNode node) {
+        String fix = "give a list of PEM CA certificate files, such as '[/etc/registry/client-ca.pem]'";
+        Optional<List<String>> files = Values.stringList(key, node, fix);
+        List<Path> paths = new ArrayList<>();
+        // An empty list asks for no client certificates, as in registry:2.
+        for (String file : files.orElse(List.of())) {
+            Path path = Values.readableFile(key, TextNode.valueOf(file),
+                    "PEM CA certificate").orElseThrow(() -> key.invalid(node, fix));
+            if (!paths.contains(path)) {
+                paths.add(path);
+            }
+        }
+        return List.copyOf(paths);
     }
 
     private static String minimumVersion(ConfigKey key, JsonNode node) {

@@ -11,10 +11,28 @@ import java.util.List;
  * @param selfSigned {@code http.tls.selfsigned}: generate and keep a CA and server certificate,
  *                   used when no certificate is given; {@code null} when not configured
  * @param minimumVersion {@code http.tls.minimumtls}: {@code tls1.2} (default) or {@code tls1.3}
+ * @param clientCas {@code http.tls.clientcas}: PEM files of the CAs whose client certificates are
+ *                  accepted; when not empty every connection must present a certificate issued by
+ *                  one of them, and the TLS handshake fails without one
  */
-public record TlsConfig(Path certificate, Path key, SelfSignedConfig selfSigned, String minimumVersion) {
+public record TlsConfig(Path certificate, Path key, SelfSignedConfig selfSigned, String minimumVersion,
+                        List<Path> clientCas) {
     /** Plain HTTP. */
     public static final TlsConfig DISABLED = new TlsConfig(null, null, null, "tls1.2");
+
+    public TlsConfig {
+        clientCas = clientCas == null ? List.of() : List.copyOf(clientCas);
+    }
+
+    /** TLS without client certificates. */
+    public TlsConfig(Path certificate, Path key, SelfSignedConfig selfSigned, String minimumVersion) {
+        this(certificate, key, selfSigned, minimumVersion, List.of());
+    }
+
+    /** Whether every connection must present a client certificate from {@link #clientCas()}. */
+    public boolean requiresClientCertificates() {
+        return !clientCas.isEmpty();
+    }
 
     /** Whether the port speaks TLS at all. */
     public boolean enabled() {

@@ -260,8 +260,6 @@ class ConfigLoaderTest {
                 http:
                   addr: :5000
                   tls:
-                    clientcas:
-                      - /certs/ca.pem
                     letsencrypt:
                       email: admin@example.com
                   debug:
@@ -306,14 +304,13 @@ class ConfigLoaderTest {
                 """);
 
         assertEquals(new FilesystemConfig(Path.of("/data")), config.storage().driver());
-        assertEquals(TlsConfig.DISABLED, config.http().tls(), "clientcas and letsencrypt alone do not enable TLS");
+        assertEquals(TlsConfig.DISABLED, config.http().tls(), "letsencrypt alone does not enable TLS");
         assertEquals(5, config.catalog().maxEntries());
         assertEquals(Duration.ofSeconds(60), config.http().drainTimeout());
         assertEquals("info", config.log().level(), "the deprecated loglevel key is not read");
         assertEquals(List.of(
                 unsupported("loglevel"),
                 unsupported("log.hooks"),
-                unsupported("http.tls.clientcas"),
                 unsupported("http.tls.letsencrypt.email"),
                 unsupported("http.net"),
                 unsupported("http.http2.disabled"),
@@ -589,14 +586,12 @@ class ConfigLoaderTest {
     void environmentForUnsupportedKeysWarnsWithTheDottedKey() {
         RegistryConfig config = loadDefault(Map.of(
                 "REGISTRY_HTTP_TLS_LETSENCRYPT_EMAIL", "admin@example.com",
-                "REGISTRY_HTTP_TLS_CLIENTCAS", "/certs/ca.pem",
                 "REGISTRY_STORAGE_CACHE_BLOBDESCRIPTOR", "inmemory"));
 
         assertEquals(5000, config.http().port());
         // In the order of the tree: the default configuration has storage before http.
         assertEquals(List.of(
                 unsupported("storage.cache.blobdescriptor"),
-                unsupported("http.tls.clientcas"),
                 unsupported("http.tls.letsencrypt.email")), warnings);
     }
 

@@ -205,13 +205,92 @@ class TlsConfigTest {
     @Test
     void unsupportedTlsKeysWarnAndTheRestIsRead() {
         TlsConfig tls = files.load(tls("certificate: " + certificate + "\nkey: " + key
-                + "\nclientcas: [/ca.pem]\nciphersuites: [TLS_AES_128_GCM_SHA256]\nletsencrypt: {email: a@b.c}"))
+                + "\nciphersuites: [TLS_AES_128_GCM_SHA256]\nletsencrypt: {email: a@b.c}"))
                 .http().tls();
 
         assertTrue(tls.enabled());
         assertEquals(List.of(
-                "configuration key 'http.tls.clientcas' is not supported yet and is ignored",
                 "configuration key 'http.tls.ciphersuites' is not supported yet and is ignored",
                 "configuration key 'http.tls.letsencrypt.email' is not supported yet and is ignored"), files.warnings);
+    }
+
+    // ---- http.tls.clientcas -----------------------------------------------------------------------
+
+    @Test
+    void clientCasAreReadAsAList() {
+        Path first = files.write("ca-one.pem", "-----BEGIN CERTIFICATE-----\n");
+        Path second = files.write("ca-two.pem", "-----BEGIN CERTIFICATE-----\n");
+
+        TlsConfig tls = files.load(tls("certificate: " + certificate + "\nkey: " + key + "\nclientcas:\n  - " + first
+                + "\n  - " + second + "\n  - " + first)).http().tls();
+
+        assertEquals(List.of(first, second), tls.clientCas(), "in file order, each file once");
+        assertTrue(tls.requiresClientCertificates());
+        assertEquals(List.of(), files.warnings);
+    }
+
+    @Test
+    void withoutClientCasNoClientCertificateIsRequired() {
+        TlsConfig tls = files.load(tls("certificate: " + certificate + "\nkey: " + key)).http().tls();
+        TlsConfig emptyList = files.load(tls("certificate: " + certificate + "\nkey: " + key + "\nclientcas: []"))
+                .http().tls();
+
+        assertEquals(List.of(), tls.clientCas());
+        assertFalse(tls.requiresClientCertificates());
+        assertFalse(emptyList.requiresClientCertificates(), "an empty list, as in registry:2");
+        assertFalse(TlsConfig.DISABLED.requiresClientCertificates());
+    }
+
+    @Test
+    void clientCasWorkWithSelfSignedTls() {
+        Path ca = files.write("clients.pem", "-----BEGIN CERTIFICATE-----\n");
+
+        TlsConfig tls = files.load(tls("selfsigned: {directory: ./tls}\nclientcas: " + ca)).http().tls();
+
+        assertEquals(List.of(ca), tls.clientCas(), "a single file needs no list");
+    }
+
+    @Test
+    void environmentGivesClientCasAsYaml() {
+        Path ca = files.write("clients.pem", "-----BEGIN CERTIFICATE-----\n");
+        TlsConfig tls = files.load("storage: filesystem\n", Map.of(
+                "REGISTRY_HTTP_TLS_CERTIFICATE", certificate.toString(),
+                "REGISTRY_HTTP_TLS_KEY", key.toString(),
+                "REGISTRY_HTTP_TLS_CLIENTCAS", "[" + ca + "]")).http().tls();
+
+        assertEquals(new TlsConfig(certificate, key, null, "tls1.2", List.of(ca)), tls);
+        assertEquals(List.of(), files.warnings);
+    }
+
+    @Test
+    void missingClientCaFileIsAStartupError() {
+        Path missing = dir.resolve("no-such-ca.pem");
+
+        ConfigException e = files.failure(tls("certificate: " + certificate + "\nkey: " + key + "\nclientcas: ["
+                + missing + "]"));
+
+        assertEquals("http.tls.clientcas (REGISTRY_HTTP_TLS_CLIENTCAS) is '" + missing + "': there is no readable file at "
+                + missing + ", so give the path of a PEM CA certificate file.", e.getMessage());
+    }
+
+    @Test
+    void clientCasWithoutTlsAreAnError() {
+        Path ca = files.write("clients.pem", "-----BEGIN CERTIFICATE-----\n");
+
+        ConfigException e = files.failure(tls("clientcas: [" + ca + "]"));
+
+        assertEquals("http.tls.clientcas (REGISTRY_HTTP_TLS_CLIENTCAS) is set but the port serves plain HTTP: client "
+                + "certificates need TLS, so set http.tls.certificate and http.tls.key (or http.tls.selfsigned) too, "
+                + "or remove it.", e.getMessage());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"{file: /ca.pem}", "[[/ca.pem]]", "['']"})
+    void clientCasMustBeAListOfFiles(String value) {
+        ConfigException e = files.failure(tls("certificate: " + certificate + "\nkey: " + key + "\nclientcas: " + value));
+
+        assertTrue(e.getMessage().startsWith("http.tls.clientcas (REGISTRY_HTTP_TLS_CLIENTCAS) is "), e.getMessage());
+        assertTrue(e.getMessage().endsWith(": give a list of PEM CA certificate files, such as "
+                + "'[/etc/registry/client-ca.pem]'."), e.getMessage());
     }
 }

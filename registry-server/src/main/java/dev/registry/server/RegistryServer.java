@@ -208,7 +208,8 @@ public final class RegistryServer implements AutoCloseable {
         scheduleGarbageCollection(config.storage().garbageCollect());
         String listening = describe((InetSocketAddress) serverChannel.localAddress());
         log.info("registry listening on {} ({}, {} transport)", listening,
-                tls == null ? "http" : "https with HTTP/2, " + config.http().tls().minimumVersion() + "+",
+                tls == null ? "http" : "https with HTTP/2, " + config.http().tls().minimumVersion() + "+"
+                        + (tls.requiresClientCertificates() ? ", client certificates required" : ""),
                 Epoll.isAvailable() ? "epoll" : "nio");
         if (tls != null) {
             tls.selfSigned().ifPresent(selfSigned -> {
@@ -226,6 +227,17 @@ public final class RegistryServer implements AutoCloseable {
         log.info("storage: {}; delete {}; read-only {}; access log {}", StorageDriverFactory.describe(config.storage().driver()),
                 config.storage().deleteEnabled() ? "enabled" : "disabled", config.storage().readOnly() ? "on" : "off",
                 accessLog ? "on" : "off");
+        logJvm();
+    }
+
+    /**
+     * What the JVM made of its limits: in a container the heap and processor count follow the
+     * cgroup's memory and CPU limits, and this line is how an operator checks the flags fit.
+     */
+    private static void logJvm() {
+        Runtime runtime = Runtime.getRuntime();
+        log.info("JVM: Java {}, max heap {} MiB, {} processor(s)", Runtime.version().feature(),
+                runtime.maxMemory() / (1024 * 1024), runtime.availableProcessors());
     }
 
     /** {@code http.debug.addr}: metrics and health on their own port, or nothing when it is not set. */

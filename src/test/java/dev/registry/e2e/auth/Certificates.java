@@ -86,6 +86,13 @@ final class Certificates {
         }
     }
 
+    /** An unencrypted PKCS#8 {@code PRIVATE KEY} block, as curl, OpenSSL and docker read client keys. */
+    static String pem(java.security.PrivateKey key) {
+        return "-----BEGIN PRIVATE KEY-----\n"
+                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(key.getEncoded())
+                + "\n-----END PRIVATE KEY-----\n";
+    }
+
     private static X509Certificate certificate(byte[] subject, KeyPair subjectKeys, byte[] issuer, KeyPair issuerKeys,
                                                boolean ca, Instant notBefore, Instant notAfter)
             throws GeneralSecurityException {

@@ -265,7 +265,7 @@ class TlsClientsE2ETest {
     }
 
     /** The first IPv4 address of an interface that is up and not loopback, or {@code null}. */
-    private static String nonLoopbackAddress() throws IOException {
+    static String nonLoopbackAddress() throws IOException {
         for (NetworkInterface network : java.util.Collections.list(NetworkInterface.getNetworkInterfaces())) {
             if (!network.isUp() || network.isLoopback()) {
                 continue;
@@ -343,7 +343,7 @@ class TlsClientsE2ETest {
     }
 
     /** Skips the calling test unless Docker's {@code certs.d} can be written (the tests run as root). */
-    private static void requireCertsD() {
+    static void requireCertsD() {
         Path certsD = Path.of("/etc/docker/certs.d");
         try {
             Files.createDirectories(certsD);
@@ -354,7 +354,7 @@ class TlsClientsE2ETest {
     }
 
 
-    private static void deleteTree(Path dir) throws IOException {
+    static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;
         }

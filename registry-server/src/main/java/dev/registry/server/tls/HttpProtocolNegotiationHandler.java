@@ -50,7 +50,21 @@ public final class HttpProtocolNegotiationHandler extends ApplicationProtocolNeg
      */
     @Override
     protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
-        log.debug("TLS handshake with {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+        if (log.isDebugEnabled()) {
+            log.debug("TLS handshake with {} failed: {}", ctx.channel().remoteAddress(), describe(cause));
+        }
         ctx.close();
+    }
+
+    /**
+     * The failure and its innermost cause: BoringSSL reports a refused client certificate as a
+     * "General OpenSslEngine problem" whose cause says why (an unknown CA, an expired certificate).
+     */
+    static String describe(Throwable cause) {
+        Throwable root = cause;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root == cause ? cause.toString() : cause + " (" + root + ")";
     }
 }

@@ -68,7 +68,21 @@ public final class PemFiles {
      * @throws TlsFileException when the file is missing, unreadable or holds no certificate
      */
     public static List<X509Certificate> readCertificates(Path file) {
-        String text = readText(file, "certificate");
+        return readCertificates(file, "TLS certificate file ", "a PEM certificate chain (server certificate first)");
+    }
+
+    /**
+     * Reads the CA certificates of a {@code http.tls.clientcas} file: every certificate in it, in
+     * file order, each of which becomes a trust anchor for client certificates.
+     *
+     * @throws TlsFileException when the file is missing, unreadable or holds no certificate
+     */
+    public static List<X509Certificate> readCaCertificates(Path file) {
+        return readCertificates(file, "client CA file ", "the PEM certificates of the CAs that issue client certificates");
+    }
+
+    private static List<X509Certificate> readCertificates(Path file, String kind, String expected) {
+        String text = readText(file, kind);
         List<X509Certificate> certificates = new ArrayList<>();
         JcaX509CertificateConverter converter = new JcaX509CertificateConverter();
         try (PEMParser parser = new PEMParser(new StringReader(text))) {
@@ -79,12 +93,12 @@ public final class PemFiles {
                 }
             }
         } catch (IOException | CertificateException | RuntimeException e) {
-            throw new TlsFileException(file, "TLS certificate file " + file + " holds a damaged PEM block (" + reason(e)
-                    + "): replace it with a valid PEM certificate chain.", e);
+            throw new TlsFileException(file, kind + file + " holds a damaged PEM block (" + reason(e)
+                    + "): replace it with " + expected + ".", e);
         }
         if (certificates.isEmpty()) {
-            throw new TlsFileException(file, "TLS certificate file " + file + " " + notPemHint(text, "CERTIFICATE")
-                    + ": give a PEM certificate chain (server certificate first).");
+            throw new TlsFileException(file, kind + file + " " + notPemHint(text, "CERTIFICATE")
+                    + ": give " + expected + ".");
         }
         return certificates;
     }
@@ -95,7 +109,7 @@ public final class PemFiles {
      * @throws TlsFileException when the file is missing, unreadable, encrypted or holds no key
      */
     public static PrivateKey readPrivateKey(Path file) {
-        String text = readText(file, "key");
+        String text = readText(file, "TLS key file ");
         JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
         try (PEMParser parser = new PEMParser(new StringReader(text))) {
             Object object;
@@ -179,8 +193,7 @@ public final class PemFiles {
         }
     }
 
-    private static String readText(Path file, String what) {
-        String kind = what.equals("key") ? "TLS key file " : "TLS certificate file ";
+    private static String readText(Path file, String kind) {
         try {
             // ISO-8859-1 never fails to decode, so binary (DER) input reaches the "not PEM" hint below.
             return new String(Files.readAllBytes(file), StandardCharsets.ISO_8859_1);

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http2.Http2SecurityUtil;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
@@ -19,6 +20,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -29,7 +31,7 @@ import java.util.function.LongSupplier;
  * rotated certificates (cert-manager, ACME clients) are served without a restart.
  *
  * <p>Connections call {@link #current()}; at most once per check interval that call looks at the
- * two files' modification time, size and identity (following symlinks, which is how Kubernetes
+ * files' (certificate, key and client CAs) modification time, size and identity (following symlinks, which is how Kubernetes
  * swaps secret volumes) and rebuilds when they changed. A reload that fails (say the certificate
  * was written but the key not yet) keeps serving the previous context and logs one warning per
  * distinct file state; the next change is tried again.
@@ -37,6 +39,10 @@ import java.util.function.LongSupplier;
  * <p>The context speaks TLS 1.3 and 1.2 (or 1.3 only), Netty's HTTP/2 cipher list (AEAD with
  * forward secrecy only), and advertises {@code h2} and {@code http/1.1} through ALPN. It is built
  * with the {@link TlsEngine} given (BoringSSL or the JDK's).
+ *
+ * <p>With client CA files ({@code http.tls.clientcas}) the context requires a client certificate
+ * that chains to one of their certificates: a client without one, or with one from another CA,
+ * fails the handshake, before any HTTP is read.
  */
 public final class ReloadingSslContext {
     /** How often {@link #current()} looks at the files by default. */
@@ -54,6 +60,7 @@ public final class ReloadingSslContext {
 
     private final Path certificateFile;
     private final Path keyFile;
+    private final List<Path> clientCaFiles;
     private final List<String> protocols;
     private final TlsEngine engine;
     private final long checkIntervalNanos;
@@ -68,14 +75,15 @@ public final class ReloadingSslContext {
     private record Loaded(SslContext context, X509Certificate certificate, FileState files) {
     }
 
-    /** Modification time, size and identity of both files; {@code null} parts for missing files. */
-    private record FileState(Object certificate, Object key) {
+    /** Modification time, size and identity of every file; {@code null} parts for missing files. */
+    private record FileState(Object certificate, Object key, List<Object> clientCas) {
     }
 
-    private ReloadingSslContext(Path certificateFile, Path keyFile, List<String> protocols, TlsEngine engine,
-                                Duration checkInterval, LongSupplier nanoTime) {
+    private ReloadingSslContext(Path certificateFile, Path keyFile, List<Path> clientCaFiles, List<String> protocols,
+                                TlsEngine engine, Duration checkInterval, LongSupplier nanoTime) {
         this.certificateFile = certificateFile;
         this.keyFile = keyFile;
+        this.clientCaFiles = List.copyOf(clientCaFiles);
         this.protocols = protocols;
         this.engine = engine;
         this.checkIntervalNanos = checkInterval.toNanos();
@@ -91,13 +99,29 @@ public final class ReloadingSslContext {
      * @throws IllegalArgumentException for an unknown {@code minimumVersion}
      */
     public static ReloadingSslContext open(Path certificateFile, Path keyFile, String minimumVersion, TlsEngine engine) {
-        return open(certificateFile, keyFile, minimumVersion, engine, DEFAULT_CHECK_INTERVAL, System::nanoTime);
+        return open(certificateFile, keyFile, List.of(), minimumVersion, engine);
+    }
+
+    /**
+     * As {@link #open(Path, Path, String, TlsEngine)}, requiring client certificates issued by the
+     * CAs in {@code clientCaFiles} when that list is not empty.
+     *
+     * @throws TlsFileException when any of the files cannot be used
+     */
+    public static ReloadingSslContext open(Path certificateFile, Path keyFile, List<Path> clientCaFiles, String minimumVersion,
+                                           TlsEngine engine) {
+        return open(certificateFile, keyFile, clientCaFiles, minimumVersion, engine, DEFAULT_CHECK_INTERVAL, System::nanoTime);
     }
 
     static ReloadingSslContext open(Path certificateFile, Path keyFile, String minimumVersion, TlsEngine engine,
                                     Duration checkInterval, LongSupplier nanoTime) {
-        ReloadingSslContext context = new ReloadingSslContext(certificateFile, keyFile, protocols(minimumVersion), engine,
-                checkInterval, nanoTime);
+        return open(certificateFile, keyFile, List.of(), minimumVersion, engine, checkInterval, nanoTime);
+    }
+
+    static ReloadingSslContext open(Path certificateFile, Path keyFile, List<Path> clientCaFiles, String minimumVersion,
+                                    TlsEngine engine, Duration checkInterval, LongSupplier nanoTime) {
+        ReloadingSslContext context = new ReloadingSslContext(certificateFile, keyFile, clientCaFiles, protocols(minimumVersion),
+                engine, checkInterval, nanoTime);
         FileState state = context.fileState();
         context.loaded = context.load(state);
         context.nextCheck = nanoTime.getAsLong() + context.checkIntervalNanos;
@@ -171,11 +195,24 @@ public final class ReloadingSslContext {
 
     private Loaded load(FileState state) {
         CertifiedKey credentials = PemFiles.readCertifiedKey(certificateFile, keyFile);
-        return new Loaded(newSslContext(credentials, protocols, engine, certificateFile), credentials.leaf(), state);
+        List<X509Certificate> clientCas = new ArrayList<>();
+        for (Path file : clientCaFiles) {
+            clientCas.addAll(PemFiles.readCaCertificates(file));
+        }
+        return new Loaded(newSslContext(credentials, clientCas, protocols, engine, certificateFile), credentials.leaf(), state);
     }
 
     private FileState fileState() {
-        return new FileState(stateOf(certificateFile), stateOf(keyFile));
+        List<Object> clientCas = new ArrayList<>();
+        for (Path file : clientCaFiles) {
+            clientCas.add(stateOf(file));
+        }
+        return new FileState(stateOf(certificateFile), stateOf(keyFile), clientCas);
+    }
+
+    /** Whether connections must present a client certificate. */
+    public boolean requiresClientCertificates() {
+        return !clientCaFiles.isEmpty();
     }
 
     private static Object stateOf(Path file) {
@@ -196,26 +233,33 @@ public final class ReloadingSslContext {
      * A server context from already validated credentials. Should BoringSSL refuse credentials the
      * JDK accepts, the JDK engine serves them rather than the server refusing to start.
      */
-    static SslContext newSslContext(CertifiedKey credentials, List<String> protocols, TlsEngine engine, Path certificateFile) {
+    static SslContext newSslContext(CertifiedKey credentials, List<X509Certificate> clientCas, List<String> protocols,
+                                    TlsEngine engine, Path certificateFile) {
         if (engine.isOpenSsl()) {
             try {
-                return newSslContext(credentials, protocols, engine.provider());
+                return newSslContext(credentials, clientCas, protocols, engine.provider());
             } catch (SSLException | IllegalArgumentException e) {
                 log.warn("BoringSSL cannot use TLS certificate {} and its key ({}); serving it with the JDK engine instead",
                         certificateFile, e.getMessage());
             }
         }
         try {
-            return newSslContext(credentials, protocols, SslProvider.JDK);
+            return newSslContext(credentials, clientCas, protocols, SslProvider.JDK);
         } catch (SSLException | IllegalArgumentException e) {
             throw new TlsFileException(certificateFile, "TLS certificate " + certificateFile + " and its key cannot be used ("
                     + e.getMessage() + ").", e);
         }
     }
 
-    private static SslContext newSslContext(CertifiedKey credentials, List<String> protocols, SslProvider provider)
-            throws SSLException {
-        return SslContextBuilder.forServer(credentials.key(), credentials.chain())
+    private static SslContext newSslContext(CertifiedKey credentials, List<X509Certificate> clientCas, List<String> protocols,
+                                            SslProvider provider) throws SSLException {
+        SslContextBuilder builder = SslContextBuilder.forServer(credentials.key(), credentials.chain());
+        if (!clientCas.isEmpty()) {
+            // The CAs are the trust anchors of client certificates (and are named in the server's
+            // certificate request, so clients holding several certificates pick the right one).
+            builder.trustManager(clientCas.toArray(X509Certificate[]::new)).clientAuth(ClientAuth.REQUIRE);
+        }
+        return builder
                 .sslProvider(provider)
                 .protocols(protocols)
                 .ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)

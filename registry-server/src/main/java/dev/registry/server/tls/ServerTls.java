@@ -16,7 +16,9 @@ import java.util.function.Consumer;
 /**
  * TLS for the server port, from {@code http.tls}: the configured certificate and key, or a
  * self-signed CA and certificate kept in {@code http.tls.selfsigned.directory}; either way
- * reloaded when the files change, with ALPN choosing HTTP/2 or HTTP/1.1 per connection.
+ * reloaded when the files change, with ALPN choosing HTTP/2 or HTTP/1.1 per connection. With
+ * {@code http.tls.clientcas} every connection must present a client certificate issued by one of
+ * those CAs.
  */
 public final class ServerTls {
     /**
@@ -55,6 +57,9 @@ public final class ServerTls {
         }
         ServerTls tls = open(config, engine);
         log.info("TLS engine: {}", engine.description());
+        if (config.requiresClientCertificates()) {
+            log.info("TLS: every connection must present a client certificate issued by a CA in {}", config.clientCas());
+        }
         return tls;
     }
 
@@ -99,9 +104,10 @@ public final class ServerTls {
 
     private static ReloadingSslContext openContext(Path certificate, Path key, TlsConfig config, TlsEngine engine) {
         try {
-            return ReloadingSslContext.open(certificate, key, config.minimumVersion(), engine);
+            return ReloadingSslContext.open(certificate, key, config.clientCas(), config.minimumVersion(), engine);
         } catch (TlsFileException e) {
-            String setting = config.certificate() == null
+            String setting = config.clientCas().contains(e.file()) ? "http.tls.clientcas (REGISTRY_HTTP_TLS_CLIENTCAS)"
+                    : config.certificate() == null
                     ? "http.tls.selfsigned.directory (REGISTRY_HTTP_TLS_SELFSIGNED_DIRECTORY)"
                     : key.equals(e.file()) ? "http.tls.key (REGISTRY_HTTP_TLS_KEY)"
                     : "http.tls.certificate (REGISTRY_HTTP_TLS_CERTIFICATE)";
@@ -123,6 +129,11 @@ public final class ServerTls {
         channel.pipeline()
                 .addLast("tls", context.newHandler(channel.alloc()))
                 .addLast("alpn", new HttpProtocolNegotiationHandler(http1, http2Stream));
+    }
+
+    /** Whether every connection must present a client certificate ({@code http.tls.clientcas}). */
+    public boolean requiresClientCertificates() {
+        return context.requiresClientCertificates();
     }
 
     /** The reloading context, for callers that build their own pipeline. */
