@@ -29,7 +29,8 @@ final class ConfigBinder {
                 HttpBinder.bind(root.get("http")),
                 StorageBinder.bind(root.get("storage"), source, defaultRoot),
                 catalog(Values.section(CATALOG, root.get("catalog"))),
-                AuthBinder.bind(root.get("auth")));
+                AuthBinder.bind(root.get("auth")),
+                ProxyBinder.bind(root.get("proxy")));
     }
 
     private static String version(JsonNode node) {

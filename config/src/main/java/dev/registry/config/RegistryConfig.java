@@ -8,6 +8,7 @@ package dev.registry.config;
  * non-null once loaded; defaults match {@code registry:2}.
  *
  * @param auth {@code auth.*}; {@link AuthConfig#NONE} when not configured
+ * @param proxy {@code proxy.*}, the pull-through mirror; {@link ProxyConfig#NONE} when not configured
  */
 public record RegistryConfig(
         String version,
@@ -15,5 +16,6 @@ public record RegistryConfig(
         HttpConfig http,
         StorageConfig storage,
         CatalogConfig catalog,
-        AuthConfig auth) {
+        AuthConfig auth,
+        ProxyConfig proxy) {
 }

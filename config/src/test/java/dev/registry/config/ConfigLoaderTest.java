@@ -139,7 +139,7 @@ class ConfigLoaderTest {
                         new UploadPurgingConfig(true, Duration.ofHours(168), Duration.ofHours(24), false),
                         false, false),
                 new CatalogConfig(1000),
-                AuthConfig.NONE), config);
+                AuthConfig.NONE, ProxyConfig.NONE), config);
         assertTrue(config.storage().driver() instanceof FilesystemConfig fs && fs.rootDirectory().isAbsolute());
         assertEquals(List.of(), warnings);
     }
@@ -169,7 +169,7 @@ class ConfigLoaderTest {
                 new StorageConfig(new FilesystemConfig(Path.of("/var/lib/registry")), false,
                         UploadPurgingConfig.defaults(), false, false),
                 new CatalogConfig(1000),
-                AuthConfig.NONE), config);
+                AuthConfig.NONE, ProxyConfig.NONE), config);
         assertEquals(List.of(), warnings);
     }
 
@@ -231,7 +231,7 @@ class ConfigLoaderTest {
                         new UploadPurgingConfig(false, Duration.ofMinutes(90), Duration.ofMinutes(10), true),
                         true, true),
                 new CatalogConfig(250),
-                AuthConfig.NONE), config);
+                AuthConfig.NONE, ProxyConfig.NONE), config);
         assertEquals(List.copyOf(headers.keySet()), List.copyOf(config.http().headers().keySet()),
                 "headers keep the file's order");
         assertEquals(List.of(), warnings);
@@ -283,8 +283,6 @@ class ConfigLoaderTest {
                       url: https://my.listener.com/event
                 redis:
                   addr: localhost:6379
-                proxy:
-                  remoteurl: https://registry-1.docker.io
                 validation:
                   disabled: true
                 middleware: {}
@@ -321,7 +319,6 @@ class ConfigLoaderTest {
                 unsupported("storage.tag.concurrencylimit"),
                 unsupported("notifications.endpoints"),
                 unsupported("redis.addr"),
-                unsupported("proxy.remoteurl"),
                 unsupported("validation.disabled"),
                 unsupported("middleware"),
                 unsupported("reporting.bugsnag.apikey"),

@@ -6,6 +6,7 @@ import dev.registry.config.DriverConfig;
 import dev.registry.config.FilesystemConfig;
 import dev.registry.config.HttpConfig;
 import dev.registry.config.LogConfig;
+import dev.registry.config.ProxyConfig;
 import dev.registry.config.RegistryConfig;
 import dev.registry.config.StorageConfig;
 import dev.registry.config.TlsConfig;
@@ -33,7 +34,7 @@ final class TestServers {
                 new StorageConfig(driver, deleteEnabled,
                         new UploadPurgingConfig(false, Duration.ofHours(168), Duration.ofHours(24), false), false, false),
                 new CatalogConfig(catalogMaxEntries),
-                AuthConfig.NONE);
+                AuthConfig.NONE, ProxyConfig.NONE);
     }
 
     static RegistryServer start(Path root) throws InterruptedException {
