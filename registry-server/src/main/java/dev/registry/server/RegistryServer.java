@@ -10,6 +10,7 @@ import dev.registry.server.http.HeaderReadTimeout;
 import dev.registry.server.http.HttpChannelHandler;
 import dev.registry.server.http.OpenConnections;
 import dev.registry.server.http.Route;
+import dev.registry.server.mirror.Mirror;
 import dev.registry.server.tls.ServerTls;
 import dev.registry.storage.Registry;
 import dev.registry.storage.driver.StorageDriver;
@@ -102,9 +103,10 @@ public final class RegistryServer implements AutoCloseable {
     private void bind() throws InterruptedException {
         AuthSetup auth = AuthSetup.from(config.auth());
         ServerTls tls = config.http().tls().enabled() ? ServerTls.open(config.http().tls()) : null;
+        Mirror mirror = Mirror.create(config.proxy(), registry);
         ApiDispatcher dispatcher = new ApiDispatcher(registry, auth.accessController(), config.storage().readOnly(),
                 config.http().host(), config.http().relativeUrls(), config.http().prefix(), config.catalog().maxEntries(),
-                auth.tokenService().orElse(null), !config.storage().redirectDisabled());
+                auth.tokenService().orElse(null), !config.storage().redirectDisabled(), mirror);
         boolean accessLog = !config.log().accessLogDisabled();
         Duration headerLimit = config.http().headerTimeout();
         Consumer<ChannelPipeline> http1 = pipeline -> {
@@ -173,6 +175,9 @@ public final class RegistryServer implements AutoCloseable {
             });
         }
         log.info("auth: {}", describeAuth(auth));
+        if (mirror != null) {
+            log.info("proxy: {}", mirror.describe());
+        }
         if (config.storage().driver() instanceof InMemoryConfig) {
             log.warn("storage: inmemory keeps every image in this process's memory; everything is lost when it stops");
         }
