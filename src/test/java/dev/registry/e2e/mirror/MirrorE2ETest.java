@@ -333,4 +333,41 @@ class MirrorE2ETest {
         assertArrayEquals(image.manifestBytes(), Skopeo.inspectRaw(mirrorRef("mine/app:1")));
         assertTrue(hub.requests("/v2/mine/app/manifests/").isEmpty(), "a local repository is not fetched from the default remote");
     }
+
+    @Test
+    void accessRulesApplyToCachedRepositoriesBeforeAnythingIsFetched() throws Exception {
+        OciLayoutBuilder.Image allowed = pushImage(hub, "allowed/app:1", null, 4 * KIB);
+        pushImage(hub, "denied/app:1", null, 4 * KIB);
+        Path dir = work.resolve("guarded");
+        Files.createDirectories(dir);
+        Path htpasswd = dir.resolve("htpasswd");
+        Upstream.writeHtpasswd(htpasswd, "alice", "alice-pw-1");
+        try (RegistryProcess guarded = RegistryProcess.start(dir.resolve("storage"), """
+                auth:
+                  htpasswd:
+                    realm: mirror
+                    path: %s
+                  access:
+                    - { repositories: ["hub/allowed/**"], users: [alice], actions: [pull] }
+                proxy:
+                  remotes:
+                    - name: hub
+                      url: %s
+                """.formatted(htpasswd, hub.baseUrl()))) {
+            String base = "docker://" + guarded.hostPort() + "/hub/";
+            byte[] pulled = Cli.of(Skopeo.BINARY, "--insecure-policy", "inspect", "--raw", "--tls-verify=false",
+                    "--creds", "alice:alice-pw-1", base + "allowed/app:1").timeout(Duration.ofMinutes(2)).check().stdoutBytes();
+            assertArrayEquals(allowed.manifestBytes(), pulled);
+
+            Cli.Result denied = Cli.of(Skopeo.BINARY, "--insecure-policy", "inspect", "--raw", "--tls-verify=false",
+                    "--creds", "alice:alice-pw-1", base + "denied/app:1").timeout(Duration.ofMinutes(2)).run();
+            assertFalse(denied.ok(), denied.describe());
+            Cli.Result anonymous = Cli.of(Skopeo.BINARY, "--insecure-policy", "inspect", "--raw", "--tls-verify=false",
+                    "--no-creds", base + "allowed/app:1").timeout(Duration.ofMinutes(2)).run();
+            assertFalse(anonymous.ok(), anonymous.describe());
+            assertTrue(hub.requests("/v2/denied/app/manifests/").stream().noneMatch(line -> line.contains("oci-registry-mirror")),
+                    "a refused pull fetches nothing upstream");
+            assertFalse(Files.exists(dir.resolve("storage/docker/registry/v2/repositories/hub/denied")));
+        }
+    }
 }

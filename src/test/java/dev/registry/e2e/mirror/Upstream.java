@@ -117,7 +117,7 @@ final class Upstream implements AutoCloseable {
     }
 
     /** Adds {@code user} to {@code htpasswd} with the server jar's own {@code htpasswd} command (bcrypt). */
-    private static void writeHtpasswd(Path htpasswd, String user, String password) throws Exception {
+    static void writeHtpasswd(Path htpasswd, String user, String password) throws Exception {
         Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
                 RegistryProcess.jar().toString(), "htpasswd", htpasswd.toString(), user)
                 .redirectErrorStream(true)

@@ -66,18 +66,27 @@ public final class CachedRepositories {
         }
     }
 
-    /** Whether {@code name} exists and is not a cache: something pushed here, which the mirror leaves alone. */
+    /**
+     * Whether {@code name} exists and is not a cache: something pushed here, which the mirror
+     * leaves alone. Existing means having manifests, layer links or uploads; a bare repository
+     * directory does not count, because the mirror's first write (the marker) creates one an
+     * instant before the marker itself appears, and a concurrent pull must not take that for a
+     * local repository.
+     */
     public boolean isLocal(String name) throws IOException {
-        try {
-            driver.stat(PathLayout.repository(name));
-        } catch (PathNotFoundException e) {
+        if (exists(PathLayout.cacheMarker(name))) {
             return false;
         }
+        return exists(PathLayout.manifests(name)) || exists(PathLayout.repository(name) + "/_layers")
+                || exists(PathLayout.uploads(name));
+    }
+
+    private boolean exists(String path) throws IOException {
         try {
-            driver.stat(PathLayout.cacheMarker(name));
-            return false;
-        } catch (PathNotFoundException e) {
+            driver.stat(path);
             return true;
+        } catch (PathNotFoundException e) {
+            return false;
         }
     }
 

@@ -64,6 +64,14 @@ public final class Mirror {
     /** How long a request waits for another request's download of the same blob. */
     private static final Duration FOLLOWER_WAIT = Duration.ofHours(1);
     private static final int REFERRERS_LIMIT = 4 * 1024 * 1024;
+    /** How long a blob download may receive nothing from the upstream before it is abandoned. */
+    static final Duration STALL_TIMEOUT = Duration.ofSeconds(60);
+    private static final java.util.concurrent.ScheduledExecutorService STALL_CHECKS =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(runnable -> {
+                Thread thread = new Thread(runnable, "mirror-stall-check");
+                thread.setDaemon(true);
+                return thread;
+            });
 
     private final ProxyConfig config;
     private final Registry registry;
@@ -72,6 +80,9 @@ public final class Mirror {
     private final UpstreamRegistry defaultRemote;
     private final MirrorCounters counters = new MirrorCounters();
     private final ConcurrentMap<String, Download> downloads = new ConcurrentHashMap<>();
+    /** Blob downloads in progress, checked for stalls. */
+    private final java.util.Set<UpstreamBlobChannel> streaming = ConcurrentHashMap.newKeySet();
+    private final Duration stallTimeout;
 
     /** Where a name's content comes from: a remote and the repository's name there. */
     record Target(UpstreamRegistry remote, String upstream) {
@@ -84,6 +95,14 @@ public final class Mirror {
     }
 
     Mirror(ProxyConfig config, Registry registry, HttpClient client, Clock clock) {
+        this(config, registry, client, clock, STALL_TIMEOUT);
+    }
+
+    /** @param stallTimeout how long a blob download may receive nothing before it is abandoned */
+    Mirror(ProxyConfig config, Registry registry, HttpClient client, Clock clock, Duration stallTimeout) {
+        this.stallTimeout = stallTimeout;
+        long checkMillis = Math.max(100, stallTimeout.toMillis() / 4);
+        STALL_CHECKS.scheduleWithFixedDelay(this::cutStalledDownloads, checkMillis, checkMillis, TimeUnit.MILLISECONDS);
         this.config = config;
         this.registry = registry;
         this.clock = clock;
@@ -417,8 +436,14 @@ public final class Mirror {
                 finish(key, download, null);
                 return Optional.empty();
             }
+            UpstreamBlobChannel[] self = new UpstreamBlobChannel[1];
             UpstreamBlobChannel channel = new UpstreamBlobChannel(response, ingest, size,
-                    () -> download.waiting.get() > 0, failure -> finish(key, download, failure));
+                    () -> download.waiting.get() > 0, failure -> {
+                        streaming.remove(self[0]);
+                        finish(key, download, failure);
+                    });
+            self[0] = channel;
+            streaming.add(channel);
             return Optional.of(blobHeaders(ApiResponse.of(200), digest).stream(channel, 0, size));
         } catch (IOException | RuntimeException e) {
             if (ingest != null) {
@@ -429,6 +454,16 @@ public final class Mirror {
             }
             finish(key, download, e);
             throw e;
+        }
+    }
+
+    private void cutStalledDownloads() {
+        long now = System.nanoTime();
+        for (UpstreamBlobChannel channel : streaming) {
+            if (channel.stalled(now, stallTimeout.toNanos())) {
+                streaming.remove(channel);
+                channel.cutStalled();
+            }
         }
     }
 

@@ -18,6 +18,8 @@ import java.util.function.Consumer;
  * verifies the digest and publishes the blob, and only then hands the client its last bytes, so a
  * client never receives a whole body that does not match its digest.
  *
+ * <p>A download that stops receiving is cut by {@link Mirror}'s stall check ({@link #cutStalled}).
+ *
  * <p>If the client goes away early while other requests wait for this download, the rest is
  * fetched and stored anyway (on a new virtual thread) so that they get it; otherwise the write is
  * abandoned and nothing is stored.
@@ -35,7 +37,9 @@ final class UpstreamBlobChannel implements ReadableByteChannel {
     private final Consumer<Throwable> done;
     private final byte[] buffer = new byte[READ_SIZE];
     private long received;
-    private boolean finished;
+    /** {@link System#nanoTime()} of the last bytes from the upstream, for the stall check. */
+    private volatile long lastProgress = System.nanoTime();
+    private volatile boolean finished;
     private boolean open = true;
 
     UpstreamBlobChannel(UpstreamRegistry.Response upstream, BlobIngest ingest, long size, BooleanSupplier othersWaiting,
@@ -69,6 +73,7 @@ final class UpstreamBlobChannel implements ReadableByteChannel {
     private int transfer(int want) throws IOException {
         try {
             int n = in.read(buffer, 0, want);
+            lastProgress = System.nanoTime();
             if (n < 0) {
                 throw new EOFException("the upstream blob " + ingest.digest() + " ended after " + received + " of " + size + " bytes");
             }
@@ -96,6 +101,22 @@ final class UpstreamBlobChannel implements ReadableByteChannel {
             upstream.close();
             done.accept(failure);
         }
+    }
+
+    /** Whether the download is still running and has received nothing for {@code limitNanos}. */
+    boolean stalled(long nowNanos, long limitNanos) {
+        return !finished && nowNanos - lastProgress > limitNanos;
+    }
+
+    /**
+     * Cuts a stalled download: closing the upstream body makes the blocked read fail, which
+     * abandons the write (nothing is stored) and frees the requests waiting for it. The JDK's
+     * HTTP client has no timeout for a body that stops arriving, hence this.
+     */
+    void cutStalled() {
+        log.warn("proxy: blob {} received nothing from the upstream for too long after {} of {} bytes; abandoning it",
+                ingest.digest(), received, size);
+        upstream.close();
     }
 
     @Override
