@@ -33,7 +33,9 @@ final class ConfigBinder {
                 catalog(Values.section(CATALOG, root.get("catalog"))),
                 AuthBinder.bind(root.get("auth")),
                 HealthBinder.bind(root.get("health")),
-                NotificationsBinder.bind(root.get("notifications")));
+                NotificationsBinder.bind(root.get("notifications")),
+
+                ProxyBinder.bind(root.get("proxy")));
     }
 
     private static String version(JsonNode node) {

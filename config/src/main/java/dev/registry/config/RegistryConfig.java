@@ -11,6 +11,7 @@ package dev.registry.config;
  * @param health {@code health.*}: the checks behind {@code /debug/health}; {@link HealthConfig#DEFAULTS}
  *               when not configured
  * @param notifications {@code notifications.*}; {@link NotificationsConfig#NONE} when not configured
+ * @param proxy {@code proxy.*}, the pull-through mirror; {@link ProxyConfig#NONE} when not configured
  */
 public record RegistryConfig(
         String version,
@@ -20,5 +21,7 @@ public record RegistryConfig(
         CatalogConfig catalog,
         AuthConfig auth,
         HealthConfig health,
-        NotificationsConfig notifications) {
+        NotificationsConfig notifications,
+
+        ProxyConfig proxy) {
 }

@@ -141,7 +141,7 @@ class ConfigLoaderTest {
                         false, false),
                 new CatalogConfig(1000),
                 AuthConfig.NONE,
-                HealthConfig.DEFAULTS, NotificationsConfig.NONE), config);
+                HealthConfig.DEFAULTS, NotificationsConfig.NONE, ProxyConfig.NONE), config);
         assertTrue(config.storage().driver() instanceof FilesystemConfig fs && fs.rootDirectory().isAbsolute());
         assertEquals(List.of(), warnings);
     }
@@ -172,7 +172,7 @@ class ConfigLoaderTest {
                         UploadPurgingConfig.defaults(), false, false),
                 new CatalogConfig(1000),
                 AuthConfig.NONE,
-                HealthConfig.DEFAULTS, NotificationsConfig.NONE), config);
+                HealthConfig.DEFAULTS, NotificationsConfig.NONE, ProxyConfig.NONE), config);
         assertEquals(List.of(), warnings);
     }
 
@@ -234,7 +234,7 @@ class ConfigLoaderTest {
                         true, true),
                 new CatalogConfig(250),
                 AuthConfig.NONE,
-                HealthConfig.DEFAULTS, NotificationsConfig.NONE), config);
+                HealthConfig.DEFAULTS, NotificationsConfig.NONE, ProxyConfig.NONE), config);
         assertEquals(List.copyOf(headers.keySet()), List.copyOf(config.http().headers().keySet()),
                 "headers keep the file's order");
         assertEquals(List.of(), warnings);
@@ -284,8 +284,6 @@ class ConfigLoaderTest {
                       url: https://my.listener.com/event
                 redis:
                   addr: localhost:6379
-                proxy:
-                  remoteurl: https://registry-1.docker.io
                 validation:
                   disabled: true
                 middleware: {}
@@ -318,7 +316,6 @@ class ConfigLoaderTest {
                 unknown("storage.maintenance.uploadpurging.keep"),
                 unsupported("storage.tag.concurrencylimit"),
                 unsupported("redis.addr"),
-                unsupported("proxy.remoteurl"),
                 unsupported("validation.disabled"),
                 unsupported("middleware"),
                 unsupported("reporting.bugsnag.apikey"),

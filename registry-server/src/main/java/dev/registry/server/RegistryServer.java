@@ -19,6 +19,7 @@ import dev.registry.server.http.RequestHandler;
 import dev.registry.server.http.RequestMetrics;
 import dev.registry.server.http.Route;
 import dev.registry.server.notifications.Notifier;
+import dev.registry.server.mirror.Mirror;
 import dev.registry.server.tls.ServerTls;
 import dev.registry.storage.OnlineGarbageCollection;
 import dev.registry.storage.Registry;
@@ -143,10 +144,11 @@ public final class RegistryServer implements AutoCloseable {
         AuthSetup auth = AuthSetup.from(config.auth());
         ServerTls tls = config.http().tls().enabled() ? ServerTls.open(config.http().tls()) : null;
         notifier = Notifier.start(config.notifications(), config.http().port());
+        Mirror mirror = Mirror.create(config.proxy(), registry);
         ApiDispatcher api = new ApiDispatcher(registry, auth.accessController(), config.storage().readOnly(),
                 config.http().host(), config.http().relativeUrls(), config.http().prefix(), config.catalog().maxEntries(),
                 auth.tokenService().orElse(null), !config.storage().redirectDisabled(), notifier,
-                config.notifications().includeReferences());
+                config.notifications().includeReferences(), mirror);
         RequestHandler dispatcher = metrics == null ? api : new MeteredRequestHandler(api, metrics);
         RequestMetrics requestMetrics = metrics == null ? RequestMetrics.NONE : metrics;
         boolean accessLog = !config.log().accessLogDisabled();
@@ -221,6 +223,9 @@ public final class RegistryServer implements AutoCloseable {
             });
         }
         log.info("auth: {}", describeAuth(auth));
+        if (mirror != null) {
+            log.info("proxy: {}", mirror.describe());
+        }
         if (config.storage().driver() instanceof InMemoryConfig) {
             log.warn("storage: inmemory keeps every image in this process's memory; everything is lost when it stops");
         }

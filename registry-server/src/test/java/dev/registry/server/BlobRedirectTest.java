@@ -86,7 +86,7 @@ class BlobRedirectTest {
         StorageConfig storage = base.storage();
         return new RegistryConfig(base.version(), base.log(), base.http(),
                 new StorageConfig(storage.driver(), storage.deleteEnabled(), storage.uploadPurging(), storage.readOnly(), redirectDisabled),
-                base.catalog(), base.auth(), base.health(), base.notifications());
+                base.catalog(), base.auth(), base.health(), base.notifications(), base.proxy());
     }
 
     private static String push(String base, byte[] blob) throws Exception {

@@ -49,7 +49,7 @@ class GcsRegistryServerTest extends RegistryServerTest {
         return new RegistryConfig(base.version(), base.log(), base.http(),
                 new StorageConfig(storage.driver(), storage.deleteEnabled(), storage.uploadPurging(), storage.readOnly(),
                         redirectDisabled),
-                base.catalog(), base.auth(), base.health(), base.notifications());
+                base.catalog(), base.auth(), base.health(), base.notifications(), base.proxy());
     }
 
     /**

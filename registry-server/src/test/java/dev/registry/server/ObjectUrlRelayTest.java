@@ -74,7 +74,7 @@ class ObjectUrlRelayTest {
         StorageConfig storage = defaults.storage();
         RegistryConfig config = new RegistryConfig(defaults.version(), defaults.log(), defaults.http(),
                 new StorageConfig(storage.driver(), storage.deleteEnabled(), storage.uploadPurging(), storage.readOnly(), true),
-                defaults.catalog(), defaults.auth(), defaults.health(), defaults.notifications());
+                defaults.catalog(), defaults.auth(), defaults.health(), defaults.notifications(), defaults.proxy());
         server = RegistryServer.start(config, driver);
         base = "http://127.0.0.1:" + server.port();
         HttpResponse<byte[]> started = http.send(HttpRequest.newBuilder(URI.create(base + "/v2/relay/test/blobs/uploads/"))

@@ -50,7 +50,7 @@ class S3RegistryServerTest extends RegistryServerTest {
         StorageConfig storage = base.storage();
         return new RegistryConfig(base.version(), base.log(), base.http(),
                 new StorageConfig(storage.driver(), storage.deleteEnabled(), storage.uploadPurging(), storage.readOnly(), true),
-                base.catalog(), base.auth(), base.health(), base.notifications());
+                base.catalog(), base.auth(), base.health(), base.notifications(), base.proxy());
     }
 
     @Test

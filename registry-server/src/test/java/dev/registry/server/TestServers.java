@@ -9,6 +9,7 @@ import dev.registry.config.HealthConfig;
 import dev.registry.config.HttpConfig;
 import dev.registry.config.LogConfig;
 import dev.registry.config.NotificationsConfig;
+import dev.registry.config.ProxyConfig;
 import dev.registry.config.RegistryConfig;
 import dev.registry.config.StorageConfig;
 import dev.registry.config.TlsConfig;
@@ -37,7 +38,7 @@ final class TestServers {
                         new UploadPurgingConfig(false, Duration.ofHours(168), Duration.ofHours(24), false), false, false),
                 new CatalogConfig(catalogMaxEntries),
                 AuthConfig.NONE,
-                HealthConfig.DEFAULTS, NotificationsConfig.NONE);
+                HealthConfig.DEFAULTS, NotificationsConfig.NONE, ProxyConfig.NONE);
     }
 
     static RegistryServer start(Path root) throws InterruptedException {

@@ -154,6 +154,14 @@ public final class BlobStore {
         driver.move(source, PathLayout.blobData(digest));
     }
 
+    /**
+     * Starts writing blob {@code digest} of {@code size} bytes that arrives from elsewhere (an
+     * upstream registry) into repository {@code name}: see {@link BlobIngest}.
+     */
+    public BlobIngest ingest(String name, Digest digest, long size) throws IOException {
+        return BlobIngest.start(driver, this, name, digest, size, java.time.Instant.now());
+    }
+
     /** Links blob {@code digest} into repository {@code name}. */
     public void link(String name, Digest digest) throws IOException {
         links.write(PathLayout.layerLink(name, digest), digest);

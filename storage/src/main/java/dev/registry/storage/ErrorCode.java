@@ -22,6 +22,8 @@ public enum ErrorCode {
     DENIED(403, "requested access to the resource is denied"),
     UNSUPPORTED(405, "the operation is unsupported"),
     TOOMANYREQUESTS(429, "too many requests"),
+    /** distribution's code for 503: the pull-through mirror's upstream is unavailable and nothing is cached. */
+    UNAVAILABLE(503, "service unavailable"),
     UNKNOWN(500, "unknown error");
 
     private final int status;

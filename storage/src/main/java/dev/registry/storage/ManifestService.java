@@ -102,6 +102,47 @@ public final class ManifestService {
         return new PutResult(digest, Optional.ofNullable(manifest.subject()).map(Descriptor::digest), manifest);
     }
 
+    /**
+     * Stores a manifest fetched from an upstream registry, by digest and, if {@code tag} is not
+     * null, under that tag. Unlike {@link #put}, the blobs and child manifests it references need
+     * not be here: the mirror fetches them when they are asked for. The content must match
+     * {@code digest} and parse as a manifest or index, so only what a client could have pushed
+     * is stored.
+     */
+    public StoredManifest putFetched(String name, String tag, Digest digest, String contentType, byte[] content)
+            throws IOException {
+        if (content.length > MAX_MANIFEST_BYTES) {
+            throw new RegistryException(ErrorCode.MANIFEST_INVALID, 413,
+                    "manifest is larger than the limit of " + MAX_MANIFEST_BYTES + " bytes", null);
+        }
+        Digest actual = Digest.of(digest.algorithm(), content);
+        if (!actual.equals(digest)) {
+            throw new RegistryException(ErrorCode.DIGEST_INVALID, "manifest content does not match digest " + digest,
+                    Map.of("expected", digest.toString(), "actual", actual.toString()));
+        }
+        if (tag != null) {
+            RepositoryName.validateTag(tag);
+        }
+        ParsedManifest manifest = ManifestParser.parse(content, contentType);
+        blobs.putContent(digest, content);
+        links.write(PathLayout.manifestRevisionLink(name, digest), digest);
+        if (manifest.subject() != null) {
+            links.write(PathLayout.referrerLink(name, manifest.subject().digest(), digest), digest);
+        }
+        if (tag != null) {
+            tags.tag(name, tag, digest);
+        }
+        parsed.put(digest, manifest);
+        contents.put(digest, content);
+        catalog.repositoryCreated(name);
+        return new StoredManifest(digest, manifest.mediaType(), content);
+    }
+
+    /** Whether repository {@code name} holds manifest {@code digest}. */
+    public boolean exists(String name, Digest digest) throws IOException {
+        return links.exists(PathLayout.manifestRevisionLink(name, digest));
+    }
+
     private void verifyReferences(String name, ParsedManifest manifest) throws IOException {
         for (Descriptor blob : manifest.blobs()) {
             if (!blob.urls().isEmpty()) {

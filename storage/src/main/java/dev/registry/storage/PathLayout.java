@@ -15,6 +15,8 @@ package dev.registry.storage;
  *     _uploads/&lt;uuid&gt;/data, startedat
  *     _uploads/&lt;uuid&gt;/hashstates/&lt;alg&gt;/&lt;offset&gt;   (running hash after offset bytes)
  *     _referrers/&lt;subject alg&gt;/&lt;subject hex&gt;/&lt;alg&gt;/&lt;hex&gt;/link   (ours; distribution skips "_" directories)
+ *     _proxy/cache                      (ours: the repository is a mirror's cache; JSON, see CachedRepositories)
+ *     _proxy/tags/&lt;tag&gt;/checked         (ours: when the mirror last checked the tag upstream)
  * </pre>
  *
  * Callers pass only validated names, tags, digests and upload ids.
@@ -93,6 +95,16 @@ public final class PathLayout {
     /** The saved hash state of an upload after its first {@code offset} bytes, as registry:2 keeps it. */
     public static String uploadHashState(String name, String uuid, String algorithm, long offset) {
         return uploadDirectory(name, uuid) + "/hashstates/" + algorithm + "/" + offset;
+    }
+
+    /** The marker that makes {@code name} a pull-through cache of an upstream repository. */
+    public static String cacheMarker(String name) {
+        return repository(name) + "/_proxy/cache";
+    }
+
+    /** When the mirror last checked tag {@code tag} of cached repository {@code name} upstream. */
+    public static String cachedTagChecked(String name, String tag) {
+        return repository(name) + "/_proxy/tags/" + tag + "/checked";
     }
 
     public static String referrers(String name, Digest subject) {

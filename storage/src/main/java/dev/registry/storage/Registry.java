@@ -16,6 +16,7 @@ public final class Registry {
     private final TagService tags;
     private final ManifestService manifests;
     private final CatalogService catalog;
+    private final CachedRepositories cached;
     private final boolean deleteEnabled;
 
     public Registry(StorageDriver driver, boolean deleteEnabled, Clock clock) {
@@ -36,6 +37,7 @@ public final class Registry {
         this.tags = new TagService(driver);
         this.catalog = new CatalogService(driver);
         this.manifests = new ManifestService(driver, blobs, tags, catalog, deleteEnabled);
+        this.cached = new CachedRepositories(driver);
     }
 
     public StorageDriver driver() {
@@ -60,6 +62,11 @@ public final class Registry {
 
     public CatalogService catalog() {
         return catalog;
+    }
+
+    /** The marks of repositories that cache an upstream's (the pull-through mirror). */
+    public CachedRepositories cached() {
+        return cached;
     }
 
     /** {@code storage.delete.enabled}: whether blobs and manifests may be deleted. */

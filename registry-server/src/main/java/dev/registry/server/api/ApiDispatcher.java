@@ -12,6 +12,7 @@ import dev.registry.server.http.ApiResponse;
 import dev.registry.server.http.RequestHandler;
 import dev.registry.server.http.Route;
 import dev.registry.server.notifications.EventSink;
+import dev.registry.server.mirror.Mirror;
 import dev.registry.storage.Digest;
 import dev.registry.storage.ErrorCode;
 import dev.registry.storage.Registry;
@@ -24,6 +25,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Routes each API request to its endpoint after validating the name and checking access, and
@@ -41,6 +43,8 @@ public final class ApiDispatcher implements RequestHandler {
     private final ListingEndpoints listings;
     private final ReferrersEndpoint referrers;
     private final TokenEndpoint tokens;
+    /** The pull-through mirror, or {@code null} when {@code proxy} is not configured. */
+    private final Mirror mirror;
 
     /**
      * @param registry the storage-side services
@@ -56,7 +60,7 @@ public final class ApiDispatcher implements RequestHandler {
     public ApiDispatcher(Registry registry, AccessController access, boolean readOnly, String host, boolean relativeUrls,
                          String prefix, int catalogMaxEntries, TokenService tokenService, boolean blobRedirects) {
         this(registry, access, readOnly, host, relativeUrls, prefix, catalogMaxEntries, tokenService, blobRedirects,
-                EventSink.NONE, false);
+                EventSink.NONE, false, null);
     }
 
     /**
@@ -68,6 +72,18 @@ public final class ApiDispatcher implements RequestHandler {
     public ApiDispatcher(Registry registry, AccessController access, boolean readOnly, String host, boolean relativeUrls,
                          String prefix, int catalogMaxEntries, TokenService tokenService, boolean blobRedirects,
                          EventSink events, boolean includeReferences) {
+        this(registry, access, readOnly, host, relativeUrls, prefix, catalogMaxEntries, tokenService, blobRedirects,
+                events, includeReferences, null);
+    }
+
+    /**
+     * As above, with the pull-through mirror ({@code proxy.*}) in front of manifest, blob and
+     * referrers pulls, and refusing pushes to the names it caches; {@code mirror} may be null.
+     */
+    public ApiDispatcher(Registry registry, AccessController access, boolean readOnly, String host, boolean relativeUrls,
+                         String prefix, int catalogMaxEntries, TokenService tokenService, boolean blobRedirects,
+                         EventSink events, boolean includeReferences, Mirror mirror) {
+        this.mirror = mirror;
         Locations locations = new Locations(host, relativeUrls, prefix);
         EventReporter reporter = new EventReporter(events, locations, includeReferences);
         this.access = access;
@@ -122,6 +138,13 @@ public final class ApiDispatcher implements RequestHandler {
         if (write && readOnly) {
             throw new RegistryException(ErrorCode.UNSUPPORTED, "the registry is in read-only mode (storage.maintenance.readonly)");
         }
+        if (write && mirror != null && name != null) {
+            // registry:2's proxy mode answers pushes with 405 UNSUPPORTED; nothing reaches storage
+            Optional<String> refusal = mirror.refusesWrites(name);
+            if (refusal.isPresent()) {
+                throw new RegistryException(ErrorCode.UNSUPPORTED, refusal.get());
+            }
+        }
         return switch (route.kind()) {
             case BASE -> ApiResponse.of(200).body(EMPTY_OBJECT, "application/json");
             case CATALOG -> listings.catalog(request, repository -> access.mayPull(principal, repository));
@@ -136,12 +159,19 @@ public final class ApiDispatcher implements RequestHandler {
                 yield switch (method.name()) {
                     case "PUT" -> manifests.put(request, name, route.reference());
                     case "DELETE" -> manifests.delete(request, name, route.reference());
-                    default -> manifests.get(request, name, route.reference());
+                    default -> {
+                        Optional<ApiResponse> mirrored = mirror == null ? Optional.empty() : mirror.manifest(name, route.reference());
+                        yield mirrored.isPresent() ? mirrored.get() : manifests.get(request, name, route.reference());
+                    }
                 };
             }
             case BLOB -> {
                 Digest digest = Digest.parse(route.reference());
-                yield method.equals(HttpMethod.DELETE) ? blobs.delete(request, name, digest) : blobs.get(request, name, digest);
+                if (method.equals(HttpMethod.DELETE)) {
+                    yield blobs.delete(request, name, digest);
+                }
+                Optional<ApiResponse> mirrored = mirror == null ? Optional.empty() : mirror.blob(request, name, digest);
+                yield mirrored.isPresent() ? mirrored.get() : blobs.get(request, name, digest);
             }
             case UPLOAD_START -> uploads.start(request, name, repository -> mayPull(request, repository));
             case UPLOAD -> switch (method.name()) {
@@ -150,7 +180,11 @@ public final class ApiDispatcher implements RequestHandler {
                 case "DELETE" -> uploads.cancel(name, route.reference());
                 default -> uploads.status(request, name, route.reference());
             };
-            case REFERRERS -> referrers.get(request, name, Digest.parse(route.reference()));
+            case REFERRERS -> {
+                Digest subject = Digest.parse(route.reference());
+                Optional<ApiResponse> mirrored = mirror == null ? Optional.empty() : mirror.referrers(request, name, subject);
+                yield mirrored.isPresent() ? mirrored.get() : referrers.get(request, name, subject);
+            }
             case TOKEN, NOT_FOUND -> throw new IllegalStateException("unreachable");
         };
     }
