@@ -32,6 +32,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -62,6 +63,16 @@ public abstract class StorageDriverContract {
     }
 
     /** Size of the large-stream tests: big enough for several object-store parts. */
+    /**
+     * Whether the store behind the driver replaces an object atomically for readers. Real S3, GCS
+     * and local filesystems do; s3proxy's transient store does not: a GET racing a PUT can return
+     * the old object's length filled with the new object's bytes (seen as 98304×'b'), which no
+     * client-side code can prevent in a single GET.
+     */
+    protected boolean storeReplacesObjectsAtomically() {
+        return true;
+    }
+
     protected long largeStreamBytes() {
         return 40L * MiB;
     }
@@ -250,6 +261,8 @@ public abstract class StorageDriverContract {
 
     @Test
     void concurrentReadersSeeOldOrNewContentNeverAMix() throws Exception {
+        assumeTrue(storeReplacesObjectsAtomically(),
+                "the test store does not replace objects atomically, so a torn read would be the store's, not the driver's");
         byte[] a = new byte[96 * 1024];
         byte[] b = new byte[160 * 1024];
         Arrays.fill(a, (byte) 'a');
@@ -263,7 +276,7 @@ public abstract class StorageDriverContract {
                 while (!done.get() || reads < 5) {
                     byte[] got = driver.getContent("/swap/obj");
                     if (!Arrays.equals(got, a) && !Arrays.equals(got, b)) {
-                        failure.set(new AssertionError("torn read of " + got.length + " bytes"));
+                        failure.set(new AssertionError("torn read of " + got.length + " bytes: " + describe(got)));
                         return;
                     }
                     reads++;
@@ -282,6 +295,19 @@ public abstract class StorageDriverContract {
         assertNull(failure.get(), () -> String.valueOf(failure.get()));
         assertEquals(List.of("/swap/obj"), driver.list("/swap"));
         assertArrayEquals(a, driver.getContent("/swap/obj"));
+    }
+
+    /** Run-length summary such as {@code 98304×'b'}, to tell a stale length from interleaved bytes. */
+    private static String describe(byte[] got) {
+        StringBuilder runs = new StringBuilder();
+        int start = 0;
+        for (int i = 1; i <= got.length; i++) {
+            if (i == got.length || got[i] != got[start]) {
+                runs.append(runs.isEmpty() ? "" : " + ").append(i - start).append("×'").append((char) got[start]).append('\'');
+                start = i;
+            }
+        }
+        return runs.toString();
     }
 
     // ------------------------------------------------------------------ writers

@@ -45,6 +45,12 @@ class S3DriverContractTest extends StorageDriverContract {
         }
     }
 
+    /** s3proxy's transient store serves a stale length with fresh bytes under a racing PUT. */
+    @Override
+    protected boolean storeReplacesObjectsAtomically() {
+        return false;
+    }
+
     @Override
     protected StorageDriver newDriver() {
         String bucket = "contract-" + UUID.randomUUID().toString().substring(0, 8);
