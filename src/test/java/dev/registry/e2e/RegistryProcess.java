@@ -63,6 +63,11 @@ public final class RegistryProcess implements AutoCloseable {
      * generated config file (top-level keys other than {@code http} and {@code storage}).
      */
     public static RegistryProcess start(Path root, String extraYaml) throws Exception {
+        return start(root, extraYaml, Map.of());
+    }
+
+    /** As {@link #start(Path, String)}, with {@code env} added to the server's environment. */
+    public static RegistryProcess start(Path root, String extraYaml, Map<String, String> env) throws Exception {
         int port = freePort();
         Path dir = root.getParent().resolve(root.getFileName() + "-conf-" + port);
         Files.createDirectories(dir);
@@ -80,7 +85,7 @@ public final class RegistryProcess implements AutoCloseable {
                     enabled: true
                 %s
                 """.formatted(port, root, extraYaml));
-        return startWithConfig(config, port, Map.of());
+        return startWithConfig(config, port, env);
     }
 
     /** Starts the registry with the given config file, expected to listen on {@code port}. */

@@ -104,7 +104,9 @@ final class StorageBinder {
                 Values.bool(GARBAGE_COLLECT.child("enabled"), Values.field(section, "enabled"), defaults.enabled()),
                 Values.positiveDuration(GARBAGE_COLLECT.child("interval"), Values.field(section, "interval"), defaults.interval()),
                 Values.positiveDuration(GARBAGE_COLLECT.child("graceperiod"), Values.field(section, "graceperiod"), defaults.gracePeriod()),
-                Values.bool(GARBAGE_COLLECT.child("deleteuntagged"), Values.field(section, "deleteuntagged"), defaults.deleteUntagged()));
+                Values.bool(GARBAGE_COLLECT.child("deleteuntagged"), Values.field(section, "deleteuntagged"), defaults.deleteUntagged()),
+                Values.nonNegativeDuration(GARBAGE_COLLECT.child("cacheexpiry"), Values.field(section, "cacheexpiry"),
+                        defaults.cacheExpiry()));
     }
 
     private static UploadPurgingConfig uploadPurging(JsonNode purging) {

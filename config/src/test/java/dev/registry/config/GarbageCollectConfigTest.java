@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code storage.maintenance.garbagecollect}: defaults, every key, environment overrides and errors. */
@@ -36,9 +37,10 @@ class GarbageCollectConfigTest {
                 storage:
                   filesystem: {rootdirectory: /srv}
                   maintenance:
-                    garbagecollect: {enabled: true, interval: 2s, graceperiod: 8s, deleteuntagged: true}
+                    garbagecollect: {enabled: true, interval: 2s, graceperiod: 8s, deleteuntagged: true, cacheexpiry: 720h}
                 """).storage().garbageCollect();
-        assertEquals(new GarbageCollectConfig(true, Duration.ofSeconds(2), Duration.ofSeconds(8), true), gc);
+        assertEquals(new GarbageCollectConfig(true, Duration.ofSeconds(2), Duration.ofSeconds(8), true, Duration.ofHours(720)), gc);
+        assertTrue(gc.expiresCache());
         assertEquals(List.of(), files.warnings);
     }
 
@@ -48,6 +50,17 @@ class GarbageCollectConfigTest {
                 "REGISTRY_STORAGE_MAINTENANCE_GARBAGECOLLECT_ENABLED", "true",
                 "REGISTRY_STORAGE_MAINTENANCE_GARBAGECOLLECT_GRACEPERIOD", "30m")).storage().garbageCollect();
         assertEquals(new GarbageCollectConfig(true, Duration.ofHours(24), Duration.ofMinutes(30), false), gc);
+    }
+
+    @Test
+    void cacheExpiryIsOffByDefaultAndRefusesGarbage() {
+        assertFalse(GarbageCollectConfig.defaults().expiresCache());
+        ConfigException e = files.failure("""
+                storage:
+                  filesystem: {rootdirectory: /srv}
+                  maintenance: {garbagecollect: {cacheexpiry: a week}}
+                """);
+        assertTrue(e.getMessage().contains("storage.maintenance.garbagecollect.cacheexpiry"), e.getMessage());
     }
 
     @Test

@@ -100,13 +100,14 @@ public final class RegistryServer implements AutoCloseable {
         GarbageCollectConfig gc = config.storage().garbageCollect();
         // in read-only mode nothing is pushed, so requests need not refresh links for the collector
         this.registry = new Registry(metered, config.storage().deleteEnabled(), Clock.systemUTC(),
-                gc.enabled() && !config.storage().readOnly() ? gc.gracePeriod() : null);
+                gc.enabled() && !config.storage().readOnly() ? gc.gracePeriod() : null, gc.cacheExpiry());
         if (metrics != null) {
             registry.manifests().caches().forEach(metrics::monitor);
             metrics.monitor("upload_state", registry.uploads().stateCache());
         }
         this.garbageCollection = gc.enabled()
-                ? new OnlineGarbageCollection(metered, Clock.systemUTC(), gc.interval(), gc.gracePeriod(), gc.deleteUntagged())
+                ? new OnlineGarbageCollection(metered, Clock.systemUTC(), gc.interval(), gc.gracePeriod(), gc.deleteUntagged(),
+                        gc.cacheExpiry())
                 : null;
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
@@ -149,6 +150,15 @@ public final class RegistryServer implements AutoCloseable {
                 config.http().host(), config.http().relativeUrls(), config.http().prefix(), config.catalog().maxEntries(),
                 auth.tokenService().orElse(null), !config.storage().redirectDisabled(), notifier,
                 config.notifications().includeReferences(), mirror);
+        if (metrics != null) {
+            metrics.monitorNotifications(notifier.counters());
+            if (mirror != null) {
+                metrics.monitorMirror(mirror.counters(), mirror.remoteNames());
+            }
+            if (garbageCollection != null) {
+                metrics.monitorGarbageCollection(garbageCollection.counters());
+            }
+        }
         RequestHandler dispatcher = metrics == null ? api : new MeteredRequestHandler(api, metrics);
         RequestMetrics requestMetrics = metrics == null ? RequestMetrics.NONE : metrics;
         boolean accessLog = !config.log().accessLogDisabled();
@@ -313,7 +323,8 @@ public final class RegistryServer implements AutoCloseable {
             }
         }, interval, interval, TimeUnit.MILLISECONDS);
         log.info("online garbage collection every {}, grace period {}{}", describe(gc.interval()), describe(gc.gracePeriod()),
-                gc.deleteUntagged() ? ", untagged manifests deleted" : "");
+                (gc.deleteUntagged() ? ", untagged manifests deleted" : "")
+                        + (gc.expiresCache() ? ", cached repositories not pulled for " + describe(gc.cacheExpiry()) + " removed" : ""));
     }
 
     /** Online garbage collection and its counters, if enabled (for a metrics exporter). */

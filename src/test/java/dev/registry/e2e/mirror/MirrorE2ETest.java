@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.registry.e2e.RegistryProcess;
+import dev.registry.e2e.ops.PrometheusText;
 import dev.registry.e2e.clients.Cli;
 import dev.registry.e2e.clients.DistributionRegistry;
 import dev.registry.e2e.clients.OciLayoutBuilder;
@@ -59,6 +60,8 @@ class MirrorE2ETest {
     private Upstream hub;
     private RegistryProcess mirror;
     private Path mirrorRoot;
+    /** The mirror's debug listener, for its Prometheus metrics. */
+    private int debugPort;
     /** The OCI layout each pushed image came from, by manifest digest. */
     private final Map<String, Path> layouts = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -77,6 +80,7 @@ class MirrorE2ETest {
                 """);
         Path passwordFile = Files.writeString(work.resolve("basic-password"), PUSHER_PASSWORD + "\n");
         mirrorRoot = work.resolve("mirror-storage");
+        debugPort = RegistryProcess.freePort();
         mirror = RegistryProcess.start(mirrorRoot, """
                 proxy:
                   remotes:
@@ -100,7 +104,8 @@ class MirrorE2ETest {
                       ttl: 1h
                   default: hub
                 """.formatted(basic.baseUrl(), PUSHER, passwordFile, token.baseUrl(), MIRROR_USER, MIRROR_PASSWORD,
-                flaky.baseUrl(), FLAKY_TTL.toSeconds(), hub.baseUrl()));
+                flaky.baseUrl(), FLAKY_TTL.toSeconds(), hub.baseUrl()),
+                Map.of("REGISTRY_HTTP_DEBUG_ADDR", "127.0.0.1:" + debugPort, "REGISTRY_HTTP_DEBUG_PROMETHEUS_ENABLED", "true"));
     }
 
     @AfterAll
@@ -146,6 +151,19 @@ class MirrorE2ETest {
             request.header("Content-Type", contentType);
         }
         return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private PrometheusText scrape() throws Exception {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + debugPort + "/metrics"))
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), response.body());
+        return PrometheusText.parse(response.body());
+    }
+
+    /** How much {@code registry_proxy_requests_total} of remote {@code hub} grew between two scrapes. */
+    private static double delta(PrometheusText before, PrometheusText after, String kind, String result) {
+        String[] labels = {"remote", "hub", "kind", kind, "result", result};
+        return after.value("registry_proxy_requests_total", labels) - before.value("registry_proxy_requests_total", labels);
     }
 
     private String failureContext() {
@@ -240,6 +258,7 @@ class MirrorE2ETest {
         OciLayoutBuilder.Image image = pushImage(hub, "par/app:1", null, 16 * KIB * KIB, 64 * KIB);
         String bigLayer = image.layers().get(0).digest();
 
+        PrometheusText before = scrape();
         ExecutorService pool = Executors.newFixedThreadPool(8);
         try {
             List<Future<Cli.Result>> pulls = new ArrayList<>();
@@ -262,6 +281,13 @@ class MirrorE2ETest {
             assertTrue(downloads >= 1 && downloads <= 2, "blob " + digest + " was downloaded " + downloads
                     + " times upstream for 8 parallel pulls:\n" + String.join("\n", hub.requests("/v2/par/app/")));
         }
+        int blobs = image.blobDigests().size();
+        PrometheusText afterFirst = scrape();
+        double misses = delta(before, afterFirst, "blob", "miss");
+        assertTrue(misses >= blobs && misses <= 2.0 * blobs, "blob misses " + misses + " for " + blobs + " blobs");
+        assertEquals(8.0 * blobs, misses + delta(before, afterFirst, "blob", "hit"), 0.0,
+                "every blob request of the 8 pulls is a hit or a miss");
+        assertTrue(delta(before, afterFirst, "manifest", "miss") >= 1);
         int blobGetsBefore = hub.requests("\"GET /v2/par/app/blobs/").size();
         int manifestGetsBefore = hub.requests("\"GET /v2/par/app/manifests/sha256:").size();
 
@@ -272,6 +298,10 @@ class MirrorE2ETest {
         assertEquals(blobGetsBefore, hub.requests("\"GET /v2/par/app/blobs/").size(), "a cached blob is a hit");
         assertEquals(manifestGetsBefore, hub.requests("\"GET /v2/par/app/manifests/sha256:").size(),
                 "a manifest by digest is served from the cache");
+        PrometheusText afterSecond = scrape();
+        assertEquals(0, delta(afterFirst, afterSecond, "blob", "miss"), 0.0);
+        assertEquals(blobs, delta(afterFirst, afterSecond, "blob", "hit"), 0.0);
+        assertTrue(delta(afterFirst, afterSecond, "manifest", "hit") >= 2, "by tag and by digest");
     }
 
     @Test
@@ -332,6 +362,65 @@ class MirrorE2ETest {
         Skopeo.copy("oci:" + layout.dir() + ":1", mirrorRef("mine/app:1"), "--preserve-digests");
         assertArrayEquals(image.manifestBytes(), Skopeo.inspectRaw(mirrorRef("mine/app:1")));
         assertTrue(hub.requests("/v2/mine/app/manifests/").isEmpty(), "a local repository is not fetched from the default remote");
+    }
+
+    /**
+     * {@code storage.maintenance.garbagecollect.cacheexpiry}: a cached repository that clients keep
+     * pulling stays, one nobody pulled for the expiry is removed with its blobs, and the next pull
+     * fetches it from upstream again.
+     */
+    @Test
+    void onlineCollectionExpiresCachedRepositoriesNobodyPulled() throws Exception {
+        OciLayoutBuilder.Image image = pushImage(hub, "expiring/app:1", null, 24 * KIB);
+        Path dir = work.resolve("expiring");
+        Path root = dir.resolve("storage");
+        try (RegistryProcess expiring = RegistryProcess.start(root, """
+                  maintenance:
+                    garbagecollect:
+                      enabled: true
+                      interval: 1s
+                      graceperiod: 4s
+                      cacheexpiry: 8s
+                proxy:
+                  remotes:
+                    - name: hub
+                      url: %s
+                      ttl: 1h
+                  default: hub
+                """.formatted(hub.baseUrl()))) {
+            String ref = "docker://" + expiring.hostPort() + "/expiring/app:1";
+            Path layer = root.resolve("docker/registry/v2/blobs/sha256/" + image.layers().get(0).digest().substring(7, 9) + "/"
+                    + image.layers().get(0).digest().substring(7) + "/data");
+            Skopeo.copy(ref, "oci:" + dir.resolve("first") + ":1", "--preserve-digests");
+            assertTrue(Files.exists(layer), "the layer is cached");
+            int layerGets = hub.requests("\"GET /v2/expiring/app/blobs/" + image.layers().get(0).digest()).size();
+            assertEquals(1, layerGets);
+
+            // pulled every second for twice the expiry: it stays
+            long keepUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(16);
+            while (System.nanoTime() < keepUntil) {
+                assertArrayEquals(image.manifestBytes(), Skopeo.inspectRaw(ref));
+                Thread.sleep(1_000);
+            }
+            assertTrue(Files.exists(layer), "a cache in use is kept:\n" + expiring.output());
+            assertFalse(expiring.output().contains("removed cached repository"), expiring.output());
+
+            // left alone: removed within the expiry plus a few collections
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+            while (Files.exists(layer) && System.nanoTime() < deadline) {
+                Thread.sleep(500);
+            }
+            assertFalse(Files.exists(layer), "the layer of an expired cache is collected:\n" + expiring.output());
+            assertTrue(expiring.output().contains("garbage collection removed cached repository expiring/app"), expiring.output());
+            assertFalse(Files.exists(root.resolve("docker/registry/v2/repositories/expiring/app/_proxy/cache")));
+
+            Path again = dir.resolve("again");
+            Skopeo.copy(ref, "oci:" + again + ":1", "--preserve-digests");
+            assertEquals(image.manifest().digest(), OciLayoutBuilder.indexEntry(again, "1").path("digest").asText());
+            assertEquals(layerGets + 1, hub.requests("\"GET /v2/expiring/app/blobs/" + image.layers().get(0).digest()).size(),
+                    "the expired layer is fetched upstream again");
+            assertTrue(Files.exists(layer));
+        }
     }
 
     @Test

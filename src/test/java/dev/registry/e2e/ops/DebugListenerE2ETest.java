@@ -460,6 +460,93 @@ class DebugListenerE2ETest {
         return names;
     }
 
+    // ---- garbage collection and notifications ----
+
+    /**
+     * The online collector's and the notifier's counters reach the scrape: a blob pushed without a
+     * manifest is collected after the grace period (one blob, its bytes, its layer link), and of two
+     * notification endpoints the live one counts exactly the events it acknowledged while the dead
+     * one counts failed POSTs and keeps every event pending.
+     */
+    @Test
+    void garbageCollectionAndNotificationCountersAreExported() throws Exception {
+        List<String> received = new CopyOnWriteArrayList<>();
+        HttpServer listener = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        listener.createContext("/events", exchange -> {
+            received.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            exchange.sendResponseHeaders(200, -1);
+            exchange.close();
+        });
+        listener.start();
+        int deadPort = RegistryProcess.freePort();
+        String yaml = String.join("\n",
+                "  maintenance:",
+                "    garbagecollect:",
+                "      enabled: true",
+                "      interval: 1s",
+                "      graceperiod: 2s",
+                "notifications:",
+                "  endpoints:",
+                "    - name: live",
+                "      url: http://127.0.0.1:" + listener.getAddress().getPort() + "/events",
+                "      timeout: 2s",
+                "      threshold: 1",
+                "      backoff: 100ms",
+                "    - name: dead",
+                "      url: http://127.0.0.1:" + deadPort + "/events",
+                "      timeout: 1s",
+                "      threshold: 1",
+                "      backoff: 100ms",
+                "auth:",
+                "  htpasswd:",
+                "    realm: test",
+                "    path: HTPASSWD");
+        try (Started server = start("debug-gc-events", yaml, Map.of("REGISTRY_HTTP_DEBUG_ADDR", "127.0.0.1:DEBUG_PORT",
+                "REGISTRY_HTTP_DEBUG_PROMETHEUS_ENABLED", "true"))) {
+            PrometheusText before = scrape(server);
+            assertEquals(0, before.value("registry_gc_removed_total", "kind", "blob"), 0.0);
+            assertEquals(0, before.value("registry_notifications_pending", "endpoint", "dead"), 0.0);
+
+            byte[] orphan = new byte[123_457];
+            new Random(7).nextBytes(orphan);
+            String digest = pushBlob(server, "ops/orphan", orphan);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            PrometheusText after = scrape(server);
+            while (after.value("registry_gc_removed_total", "kind", "blob") < 1 && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+                after = scrape(server);
+            }
+            assertEquals(1, after.value("registry_gc_removed_total", "kind", "blob"), 0.0, server.registry()::output);
+            assertEquals(orphan.length, after.value("registry_gc_reclaimed_bytes_total"), 0.0);
+            assertEquals(1, after.value("registry_gc_removed_total", "kind", "layer_link"), 0.0);
+            assertTrue(after.value("registry_gc_runs_total") >= 1);
+            assertEquals(0, after.value("registry_gc_failures_total"), 0.0);
+            assertEquals(404, send("HEAD", server.api("/v2/ops/orphan/blobs/" + digest), null, "Authorization", BASIC).statusCode());
+
+            // one push event for the blob; the live endpoint acknowledges it, the dead one keeps it
+            while (System.nanoTime() < deadline
+                    && (after.value("registry_notifications_events_total", "endpoint", "live", "outcome", "delivered") < 1
+                    || after.value("registry_notifications_failures_total", "endpoint", "dead") < 2)) {
+                Thread.sleep(200);
+                after = scrape(server);
+            }
+            int events = 0;
+            for (String envelope : received) {
+                events += JSON.readTree(envelope).path("events").size();
+            }
+            assertEquals(1, events, String.join("\n", received));
+            assertEquals(events, after.value("registry_notifications_events_total", "endpoint", "live", "outcome", "delivered"), 0.0);
+            assertEquals(0, after.value("registry_notifications_pending", "endpoint", "live"), 0.0);
+            assertEquals(0, after.value("registry_notifications_events_total", "endpoint", "dead", "outcome", "delivered"), 0.0);
+            assertEquals(events, after.value("registry_notifications_pending", "endpoint", "dead"), 0.0);
+            assertTrue(after.value("registry_notifications_failures_total", "endpoint", "dead") >= 2,
+                    "the dead endpoint is retried");
+            assertEquals(0, after.value("registry_notifications_events_total", "endpoint", "dead", "outcome", "dropped"), 0.0);
+        } finally {
+            listener.stop(0);
+        }
+    }
+
     // ---- no debug listener ----
 
     @Test

@@ -9,9 +9,9 @@ import java.util.Map;
  * A scrape in the Prometheus text format (version 0.0.4), parsed strictly enough that a
  * malformed line fails the test: {@code name{label="value",...} number}.
  */
-final class PrometheusText {
+public final class PrometheusText {
     /** One sample line. */
-    record Sample(String name, Map<String, String> labels, double value) {
+    public record Sample(String name, Map<String, String> labels, double value) {
     }
 
     private final List<Sample> samples;
@@ -22,7 +22,7 @@ final class PrometheusText {
         this.types = types;
     }
 
-    static PrometheusText parse(String text) {
+    public static PrometheusText parse(String text) {
         List<Sample> samples = new ArrayList<>();
         Map<String, String> types = new LinkedHashMap<>();
         for (String line : text.split("\n")) {
@@ -93,7 +93,7 @@ final class PrometheusText {
     }
 
     /** The sum of the samples named {@code name} that carry all of {@code labels} (alternating keys and values). */
-    double sum(String name, String... labels) {
+    public double sum(String name, String... labels) {
         double total = 0;
         for (Sample sample : matching(name, labels)) {
             total += sample.value();
@@ -102,7 +102,7 @@ final class PrometheusText {
     }
 
     /** The samples named {@code name} that carry all of {@code labels}. */
-    List<Sample> matching(String name, String... labels) {
+    public List<Sample> matching(String name, String... labels) {
         List<Sample> found = new ArrayList<>();
         outer:
         for (Sample sample : samples) {
@@ -120,7 +120,7 @@ final class PrometheusText {
     }
 
     /** The single sample named {@code name} with exactly these labels; fails when there is none. */
-    double value(String name, String... labels) {
+    public double value(String name, String... labels) {
         List<Sample> found = matching(name, labels).stream().filter(s -> s.labels().size() == labels.length / 2).toList();
         if (found.size() != 1) {
             throw new AssertionError("expected one sample " + name + " " + String.join(",", labels) + ", found " + found);
@@ -129,13 +129,13 @@ final class PrometheusText {
     }
 
     /** The value, or 0 when the series does not exist yet (meters appear on first use). */
-    double valueOrZero(String name, String... labels) {
+    public double valueOrZero(String name, String... labels) {
         List<Sample> found = matching(name, labels).stream().filter(s -> s.labels().size() == labels.length / 2).toList();
         return found.isEmpty() ? 0 : found.get(0).value();
     }
 
     /** The {@code # TYPE} of a family, or {@code null}. */
-    String type(String family) {
+    public String type(String family) {
         return types.get(family);
     }
 

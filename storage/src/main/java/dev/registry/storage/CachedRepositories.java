@@ -37,11 +37,32 @@ public final class CachedRepositories {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final StorageDriver driver;
+    private final Duration recordInterval;
     /** When this process last wrote {@code lastPulled} of a repository. */
     private final ConcurrentMap<String, Instant> recorded = new ConcurrentHashMap<>();
 
     public CachedRepositories(StorageDriver driver) {
+        this(driver, PULL_RECORD_INTERVAL);
+    }
+
+    /**
+     * @param recordInterval how stale {@code lastPulled} may get; a garbage collection that expires
+     *                       caches must allow several times this (see {@link #recordIntervalFor(Duration)})
+     */
+    public CachedRepositories(StorageDriver driver, Duration recordInterval) {
         this.driver = driver;
+        this.recordInterval = recordInterval;
+    }
+
+    /**
+     * The record interval for caches that expire after {@code cacheExpiry} (zero: never): at most a
+     * quarter of it, so a repository in use is never older than three quarters of the expiry.
+     */
+    public static Duration recordIntervalFor(Duration cacheExpiry) {
+        if (cacheExpiry.isZero() || cacheExpiry.dividedBy(4).compareTo(PULL_RECORD_INTERVAL) >= 0) {
+            return PULL_RECORD_INTERVAL;
+        }
+        return cacheExpiry.dividedBy(4);
     }
 
     /** What the marker says about a cached repository. */
@@ -92,11 +113,11 @@ public final class CachedRepositories {
 
     /**
      * Records that {@code name} caches {@code upstream} of {@code remote} and was pulled at
-     * {@code now}; skipped if this process recorded a pull less than {@link #PULL_RECORD_INTERVAL} ago.
+     * {@code now}; skipped if this process recorded a pull less than the record interval ago.
      */
     public void recordPull(String name, String remote, String upstream, Instant now) throws IOException {
         Instant last = recorded.get(name);
-        if (last != null && Duration.between(last, now).compareTo(PULL_RECORD_INTERVAL) < 0) {
+        if (last != null && Duration.between(last, now).compareTo(recordInterval) < 0) {
             return;
         }
         ObjectNode json = JSON.createObjectNode();

@@ -86,12 +86,27 @@ public final class GarbageCollector {
      * @param dryRun         only report what would be removed
      * @param deleteUntagged delete manifests no tag reaches
      * @param gracePeriod    keep everything younger than this; zero for an offline collection
+     * @param cacheExpiry    remove a pull-through cache's repository that nobody pulled for this
+     *                       long ({@link CachedRepositories.Mark#lastPulled()}); zero keeps them all
      */
-    public record Options(boolean dryRun, boolean deleteUntagged, Duration gracePeriod) {
+    public record Options(boolean dryRun, boolean deleteUntagged, Duration gracePeriod, Duration cacheExpiry) {
         public Options {
             if (gracePeriod.isNegative()) {
                 throw new IllegalArgumentException("grace period must not be negative");
             }
+            if (cacheExpiry.isNegative()) {
+                throw new IllegalArgumentException("cache expiry must not be negative");
+            }
+        }
+
+        /** Without cache expiry. */
+        public Options(boolean dryRun, boolean deleteUntagged, Duration gracePeriod) {
+            this(dryRun, deleteUntagged, gracePeriod, Duration.ZERO);
+        }
+
+        /** These options, expiring cached repositories not pulled for {@code expiry} (zero: never). */
+        public Options withCacheExpiry(Duration expiry) {
+            return new Options(dryRun, deleteUntagged, gracePeriod, expiry);
         }
 
         /** An offline collection: no grace period and no time limit; the registry must not take pushes meanwhile. */
@@ -118,7 +133,12 @@ public final class GarbageCollector {
         /** A referrers-index entry whose manifest is gone from the repository. */
         REFERRER_LINK,
         /** An upload directory without its start time. */
-        UPLOAD
+        UPLOAD,
+        /**
+         * A pull-through cache's repository nobody pulled within the cache expiry: its tags,
+         * manifest links, layer links and marker. Its blobs go as ordinary garbage.
+         */
+        CACHED_REPOSITORY
     }
 
     /**
@@ -153,7 +173,9 @@ public final class GarbageCollector {
         public String toString() {
             return count(Kind.MANIFEST) + " manifest(s), " + count(Kind.BLOB) + " blob(s) (" + bytes + " bytes), "
                     + (count(Kind.LAYER_LINK) + count(Kind.REVISION_LINK) + count(Kind.REFERRER_LINK)) + " link(s), "
-                    + count(Kind.UPLOAD) + " upload leftover(s)" + (complete ? "" : " (stopped early)");
+                    + count(Kind.UPLOAD) + " upload leftover(s)"
+                    + (count(Kind.CACHED_REPOSITORY) > 0 ? ", " + count(Kind.CACHED_REPOSITORY) + " expired cached repositories" : "")
+                    + (complete ? "" : " (stopped early)");
         }
     }
 
@@ -209,6 +231,7 @@ public final class GarbageCollector {
         final Checkpoint checkpoint;
         final Instant started = clock.instant();
         final Links links = new Links(driver);
+        final CachedRepositories cached = new CachedRepositories(driver);
         final Map<Kind, Integer> counts = new LinkedHashMap<>();
         long bytes;
         final Map<Digest, Optional<ParsedManifest>> manifests = new HashMap<>();
@@ -227,7 +250,9 @@ public final class GarbageCollector {
                 List<RepositoryState> repositories = new ArrayList<>();
                 for (String name : RepositoryWalker.allRepositories(driver)) {
                     checkpoint.check();
-                    repositories.add(walk(name));
+                    if (!expireCache(name)) {
+                        repositories.add(walk(name));
+                    }
                 }
                 for (RepositoryState repository : repositories) {
                     checkpoint.check();
@@ -249,6 +274,35 @@ public final class GarbageCollector {
                 complete = false;
             }
             return new Result(Map.copyOf(counts), bytes, complete, Duration.between(started, clock.instant()));
+        }
+
+        /**
+         * Removes {@code name} if it is a pull-through cache nobody pulled within the cache
+         * expiry, and says whether it did (then nothing of it is marked, so its blobs are swept).
+         * The marker goes last: a collection cut short leaves a cache with missing tags, which the
+         * mirror fetches again, never a bare repository that would look pushed here.
+         */
+        private boolean expireCache(String name) throws IOException {
+            if (options.cacheExpiry().isZero()) {
+                return false;
+            }
+            Optional<CachedRepositories.Mark> mark = cached.mark(name);
+            if (mark.isEmpty() || !mark.get().lastPulled().isBefore(started.minus(options.cacheExpiry()))) {
+                return false;
+            }
+            if (!options.dryRun()) {
+                String repository = PathLayout.repository(name);
+                for (String part : List.of("/_manifests", "/_layers", "/_uploads", "/_proxy")) {
+                    try {
+                        driver.delete(repository + part);
+                    } catch (PathNotFoundException gone) {
+                        // never had one, or removed meanwhile
+                    }
+                }
+                deleteQuietly(repository); // whatever else a tool left there
+            }
+            report(new Removal(Kind.CACHED_REPOSITORY, name, "last pulled " + mark.get().lastPulled(), 0));
+            return true;
         }
 
         private RepositoryState walk(String name) throws IOException {

@@ -28,6 +28,7 @@ public final class OnlineGarbageCollection {
     private final Clock clock;
     private final Duration gracePeriod;
     private final boolean deleteUntagged;
+    private final Duration cacheExpiry;
     private final Counters counters = new Counters();
 
     /**
@@ -36,17 +37,32 @@ public final class OnlineGarbageCollection {
      */
     public OnlineGarbageCollection(StorageDriver driver, Clock clock, Duration interval, Duration gracePeriod,
                                    boolean deleteUntagged) {
-        this(driver, clock, gracePeriod, deleteUntagged, new CollectionLease(driver, clock,
+        this(driver, clock, interval, gracePeriod, deleteUntagged, Duration.ZERO);
+    }
+
+    /**
+     * As {@link #OnlineGarbageCollection(StorageDriver, Clock, Duration, Duration, boolean)}, also
+     * removing pull-through caches nobody pulled for {@code cacheExpiry} (zero: never).
+     */
+    public OnlineGarbageCollection(StorageDriver driver, Clock clock, Duration interval, Duration gracePeriod,
+                                   boolean deleteUntagged, Duration cacheExpiry) {
+        this(driver, clock, gracePeriod, deleteUntagged, cacheExpiry, new CollectionLease(driver, clock,
                 hostName() + "/" + ProcessHandle.current().pid() + "/" + UUID.randomUUID(),
                 leaseTtl(interval, gracePeriod), settle(interval)));
     }
 
     OnlineGarbageCollection(StorageDriver driver, Clock clock, Duration gracePeriod, boolean deleteUntagged,
                             CollectionLease lease) {
+        this(driver, clock, gracePeriod, deleteUntagged, Duration.ZERO, lease);
+    }
+
+    OnlineGarbageCollection(StorageDriver driver, Clock clock, Duration gracePeriod, boolean deleteUntagged,
+                            Duration cacheExpiry, CollectionLease lease) {
         this.collector = new GarbageCollector(driver, clock);
         this.clock = clock;
         this.gracePeriod = gracePeriod;
         this.deleteUntagged = deleteUntagged;
+        this.cacheExpiry = cacheExpiry;
         this.lease = lease;
     }
 
@@ -95,7 +111,7 @@ public final class OnlineGarbageCollection {
         };
         try {
             GarbageCollector.Result result = collector.collect(
-                    new GarbageCollector.Options(false, deleteUntagged, gracePeriod),
+                    new GarbageCollector.Options(false, deleteUntagged, gracePeriod, cacheExpiry),
                     removal -> log.info("garbage collection removed {}", removal), renew);
             counters.add(result);
             log.info("garbage collection finished in {} ms: removed {}", result.duration().toMillis(), result);

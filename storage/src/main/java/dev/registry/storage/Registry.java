@@ -29,6 +29,15 @@ public final class Registry {
      *                              refresh the links they rely on, see {@link GarbageCollector}
      */
     public Registry(StorageDriver driver, boolean deleteEnabled, Clock clock, Duration collectionGracePeriod) {
+        this(driver, deleteEnabled, clock, collectionGracePeriod, Duration.ZERO);
+    }
+
+    /**
+     * @param cacheExpiry the garbage collection's expiry of pull-through caches (zero: none), which
+     *                    sets how often a pull records itself in a cache's marker
+     */
+    public Registry(StorageDriver driver, boolean deleteEnabled, Clock clock, Duration collectionGracePeriod,
+                    Duration cacheExpiry) {
         this.driver = driver;
         this.deleteEnabled = deleteEnabled;
         this.blobs = new BlobStore(driver, clock,
@@ -37,7 +46,7 @@ public final class Registry {
         this.tags = new TagService(driver);
         this.catalog = new CatalogService(driver);
         this.manifests = new ManifestService(driver, blobs, tags, catalog, deleteEnabled);
-        this.cached = new CachedRepositories(driver);
+        this.cached = new CachedRepositories(driver, CachedRepositories.recordIntervalFor(cacheExpiry));
     }
 
     public StorageDriver driver() {

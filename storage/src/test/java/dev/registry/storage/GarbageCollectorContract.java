@@ -181,6 +181,51 @@ public abstract class GarbageCollectorContract {
         assertEquals(List.of(), again, "a second collection finds nothing");
     }
 
+    /**
+     * A mirror's cached repository that nobody pulled within the expiry goes, with the blobs only it
+     * used; a recently pulled cache, a local repository (sharing a layer with the expired cache)
+     * and everything in a dry run stay.
+     */
+    @Test
+    void cacheExpiryRemovesCachedRepositoriesNobodyPulledAndOnlyTheirOwnBlobs() throws IOException {
+        byte[] shared = random(30_000, 41);
+        byte[] staleOnly = random(12_000, 42);
+        Image stale = pushImage(registry, "hub/library/old", "1", utf8("{\"cache\":\"old\"}"), shared, staleOnly);
+        Image fresh = pushImage(registry, "hub/library/new", "1", utf8("{\"cache\":\"new\"}"), random(8_000, 43));
+        Image local = pushImage(registry, "team/app", "v1", utf8("{\"local\":1}"), shared);
+        java.time.Instant now = java.time.Instant.now();
+        registry.cached().recordPull("hub/library/old", "hub", "library/old", now.minus(Duration.ofDays(40)));
+        registry.cached().recordPull("hub/library/new", "hub", "library/new", now.minus(Duration.ofDays(2)));
+        GarbageCollector.Options expire30Days = GarbageCollector.Options.offline(true, false).withCacheExpiry(Duration.ofDays(30));
+
+        List<GarbageCollector.Removal> dry = new ArrayList<>();
+        GarbageCollector.Result planned = new GarbageCollector(driver, Clock.systemUTC()).collect(expire30Days, dry::add);
+        assertEquals(1, planned.count(GarbageCollector.Kind.CACHED_REPOSITORY));
+        Set<String> staleBlobs = digests(null, utf8("{\"cache\":\"old\"}"), staleOnly, stale.manifestBytes());
+        assertEquals(staleBlobs, items(dry, GarbageCollector.Kind.BLOB));
+        assertPulls("hub/library/old", "1", stale);
+
+        List<GarbageCollector.Removal> removals = new ArrayList<>();
+        GarbageCollector.Result result = new GarbageCollector(driver, Clock.systemUTC())
+                .collect(GarbageCollector.Options.offline(false, false).withCacheExpiry(Duration.ofDays(30)), removals::add);
+        assertEquals(List.of("hub/library/old"), removals.stream()
+                .filter(r -> r.kind() == GarbageCollector.Kind.CACHED_REPOSITORY).map(GarbageCollector.Removal::repository).toList());
+        assertEquals(staleBlobs, items(removals, GarbageCollector.Kind.BLOB));
+        assertEquals(utf8("{\"cache\":\"old\"}").length + staleOnly.length + stale.manifestBytes().length, result.bytes());
+        assertTrue(registry.cached().mark("hub/library/old").isEmpty(), "the marker is gone with the repository");
+        assertThrows(RegistryException.class, () -> registry.manifests().get("hub/library/old", "1"));
+        assertFalse(registry.cached().isLocal("hub/library/old"), "nothing is left that looks pushed here");
+        assertFalse(new CatalogService(driver).repositories(100, null).items().contains("hub/library/old"));
+        assertPulls("hub/library/new", "1", fresh);
+        assertPulls("team/app", "v1", local);
+
+        List<GarbageCollector.Removal> withoutExpiry = new ArrayList<>();
+        new CachedRepositories(driver).recordPull("hub/library/new", "hub", "library/new", now.minus(Duration.ofDays(400)));
+        collect(false, false, withoutExpiry);
+        assertEquals(List.of(), withoutExpiry, "without an expiry cached repositories stay, however old");
+        assertPulls("hub/library/new", "1", fresh);
+    }
+
     @Test
     void deleteUntaggedKeepsIndexChildrenAndReferrersOfKeptManifestsAndRemovesTheRest() throws IOException {
         Image tagged = pushImage(registry, "app", "v1", utf8("{\"img\":\"tagged\"}"), random(3000, 10));

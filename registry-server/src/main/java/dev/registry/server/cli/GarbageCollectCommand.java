@@ -2,6 +2,7 @@ package dev.registry.server.cli;
 
 import dev.registry.config.ConfigException;
 import dev.registry.config.ConfigLoader;
+import dev.registry.config.GoDuration;
 import dev.registry.config.RegistryConfig;
 import dev.registry.server.StorageDriverFactory;
 import dev.registry.storage.CollectionLease;
@@ -47,6 +48,11 @@ final class GarbageCollectCommand implements Callable<Integer> {
             description = "Also delete manifests that no tag reaches (directly, as an index's child, or as a referrer of a kept manifest).")
     boolean deleteUntagged;
 
+    @Option(names = "--cache-expiry", paramLabel = "DURATION",
+            description = "Also remove pull-through cached repositories that nobody pulled for this long (a Go duration "
+                    + "such as 720h; 0 keeps them). Default: storage.maintenance.garbagecollect.cacheexpiry, else 0.")
+    String cacheExpiry;
+
     @Parameters(index = "0", paramLabel = "config.yml", description = "The registry's configuration file; REGISTRY_* variables apply.")
     Path configFile;
 
@@ -58,6 +64,23 @@ final class GarbageCollectCommand implements Callable<Integer> {
         StorageDriver driver;
         try {
             config = ConfigLoader.load(Optional.of(configFile), System.getenv());
+        } catch (ConfigException e) {
+            err.println(e.getMessage());
+            return ExitCodes.CONFIGURATION;
+        }
+        Duration expiry = config.storage().garbageCollect().cacheExpiry();
+        if (cacheExpiry != null) {
+            try {
+                expiry = GoDuration.parse(cacheExpiry.trim());
+            } catch (IllegalArgumentException e) {
+                expiry = Duration.ofSeconds(-1);
+            }
+            if (expiry.isNegative()) {
+                err.println("--cache-expiry: '" + cacheExpiry + "' is not a duration; give a Go duration such as 720h, or 0 to keep cached repositories.");
+                return ExitCodes.USAGE;
+            }
+        }
+        try {
             driver = StorageDriverFactory.open(config.storage().driver());
         } catch (ConfigException e) {
             err.println(e.getMessage());
@@ -84,7 +107,7 @@ final class GarbageCollectCommand implements Callable<Integer> {
                     }
                 };
                 GarbageCollector.Result result = new GarbageCollector(driver, Clock.systemUTC())
-                        .collect(GarbageCollector.Options.offline(dryRun, deleteUntagged), removal -> {
+                        .collect(GarbageCollector.Options.offline(dryRun, deleteUntagged).withCacheExpiry(expiry), removal -> {
                             out.println(verb + removal);
                             out.flush();
                         }, renew);

@@ -4,7 +4,12 @@ import com.github.benmanes.caffeine.cache.Cache;
 import dev.registry.server.http.RequestMetrics;
 import dev.registry.server.http.Route;
 import dev.registry.storage.driver.StorageDriver;
+import dev.registry.server.mirror.MirrorCounters;
+import dev.registry.server.notifications.EndpointCounters;
+import dev.registry.storage.GarbageCollector;
+import dev.registry.storage.OnlineGarbageCollection;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
@@ -257,6 +262,80 @@ public final class RegistryMetrics implements RequestMetrics, AutoCloseable {
         public void miss() {
             misses.increment();
         }
+    }
+
+    /**
+     * Exports what the online garbage collection of this replica did: {@code registry_gc_runs_total},
+     * {@code registry_gc_skipped_total} (another replica held the lease), {@code registry_gc_failures_total},
+     * {@code registry_gc_removed_total{kind}} and {@code registry_gc_reclaimed_bytes_total}.
+     */
+    public void monitorGarbageCollection(OnlineGarbageCollection.Counters counters) {
+        FunctionCounter.builder("registry.gc.runs", counters, OnlineGarbageCollection.Counters::runs)
+                .description("Online garbage collections this replica completed").register(registry);
+        FunctionCounter.builder("registry.gc.skipped", counters, OnlineGarbageCollection.Counters::skipped)
+                .description("Online garbage collection rounds skipped because another replica held the lease").register(registry);
+        FunctionCounter.builder("registry.gc.failures", counters, OnlineGarbageCollection.Counters::failures)
+                .description("Online garbage collection rounds that ended on a storage error").register(registry);
+        FunctionCounter.builder("registry.gc.reclaimed", counters, OnlineGarbageCollection.Counters::bytesReclaimed)
+                .baseUnit("bytes").description("Blob bytes the online garbage collection deleted").register(registry);
+        for (GarbageCollector.Kind kind : GarbageCollector.Kind.values()) {
+            FunctionCounter.builder("registry.gc.removed", counters, c -> c.removed(kind))
+                    .tag("kind", kind.name().toLowerCase(java.util.Locale.ROOT))
+                    .description("Items the online garbage collection removed, by kind").register(registry);
+        }
+    }
+
+    /**
+     * Exports the mirror's cache hits and misses per remote, {@code registry_proxy_requests_total{remote,
+     * kind=manifest|blob, result=hit|miss}}, with {@code registry_proxy_stale_served_total{remote}} and
+     * {@code registry_proxy_upstream_failures_total{remote}}.
+     */
+    public void monitorMirror(MirrorCounters counters, java.util.List<String> remotes) {
+        for (String remote : remotes) {
+            MirrorCounters.Remote counts = counters.remote(remote);
+            proxyRequests(remote, "manifest", "hit", counts, MirrorCounters.Remote::manifestHits);
+            proxyRequests(remote, "manifest", "miss", counts, MirrorCounters.Remote::manifestMisses);
+            proxyRequests(remote, "blob", "hit", counts, MirrorCounters.Remote::blobHits);
+            proxyRequests(remote, "blob", "miss", counts, MirrorCounters.Remote::blobMisses);
+            FunctionCounter.builder("registry.proxy.stale.served", counts, MirrorCounters.Remote::staleServed)
+                    .tag("remote", remote)
+                    .description("Cached tags served past their ttl because the remote was unavailable").register(registry);
+            FunctionCounter.builder("registry.proxy.upstream.failures", counts, MirrorCounters.Remote::upstreamFailures)
+                    .tag("remote", remote)
+                    .description("Requests to the remote that failed: unreachable, or a server error").register(registry);
+        }
+    }
+
+    private void proxyRequests(String remote, String kind, String result, MirrorCounters.Remote counts,
+                               java.util.function.ToDoubleFunction<MirrorCounters.Remote> count) {
+        FunctionCounter.builder("registry.proxy.requests", counts, count)
+                .tag("remote", remote).tag("kind", kind).tag("result", result)
+                .description("Manifests and blobs the mirror served from its cache (hit) or fetched upstream (miss)")
+                .register(registry);
+    }
+
+    /**
+     * Exports each notification endpoint's {@code registry_notifications_events_total{endpoint,
+     * outcome=delivered|dropped}}, {@code registry_notifications_failures_total{endpoint}} (failed POSTs,
+     * retried) and {@code registry_notifications_pending{endpoint}} (events queued).
+     */
+    public void monitorNotifications(java.util.Map<String, EndpointCounters> endpoints) {
+        endpoints.forEach((endpoint, counters) -> {
+            FunctionCounter.builder("registry.notifications.events", counters, EndpointCounters::delivered)
+                    .tag("endpoint", endpoint).tag("outcome", "delivered")
+                    .description("Events by what became of them: acknowledged by the endpoint, or dropped on a full queue")
+                    .register(registry);
+            FunctionCounter.builder("registry.notifications.events", counters, EndpointCounters::dropped)
+                    .tag("endpoint", endpoint).tag("outcome", "dropped")
+                    .description("Events by what became of them: acknowledged by the endpoint, or dropped on a full queue")
+                    .register(registry);
+            FunctionCounter.builder("registry.notifications.failures", counters, EndpointCounters::failures)
+                    .tag("endpoint", endpoint)
+                    .description("Envelope POSTs that failed and will be retried").register(registry);
+            Gauge.builder("registry.notifications.pending", counters, EndpointCounters::pending)
+                    .tag("endpoint", endpoint)
+                    .description("Events queued for the endpoint, not yet delivered").register(registry);
+        });
     }
 
     @Override

@@ -125,6 +125,11 @@ public final class Mirror {
         return new Mirror(config, registry, client, Clock.systemUTC());
     }
 
+    /** The names of the configured remotes, in configuration order. */
+    public java.util.List<String> remoteNames() {
+        return java.util.List.copyOf(remotes.keySet());
+    }
+
     /** The hit and miss counts, for a metrics registry to expose. */
     public MirrorCounters counters() {
         return counters;

@@ -36,6 +36,7 @@ final class EndpointDelivery {
     private final RetryPolicy retries;
     private final ArrayBlockingQueue<byte[]> inbox = new ArrayBlockingQueue<>(INBOX_CAPACITY);
     private final AtomicLong dropped = new AtomicLong();
+    private final EndpointCounters counters = new EndpointCounters();
     private final Thread thread;
     private volatile boolean stopping;
     private volatile long stopBy;
@@ -59,6 +60,10 @@ final class EndpointDelivery {
         return endpoint.name();
     }
 
+    EndpointCounters counters() {
+        return counters;
+    }
+
     /** Whether this endpoint wants events with {@code action} on a target of {@code mediaType}. */
     boolean wants(String action, String mediaType) {
         return !endpoint.ignoredActions().contains(action)
@@ -69,6 +74,7 @@ final class EndpointDelivery {
     void offer(byte[] event) {
         if (stopping || !inbox.offer(event)) {
             dropped.incrementAndGet();
+            counters.dropped(1);
         }
     }
 
@@ -115,6 +121,7 @@ final class EndpointDelivery {
     }
 
     private void deliver() throws IOException {
+        counters.pending(queue.size()); // a spool queue starts with what an earlier run left
         while (true) {
             moveInbox();
             if (stopping && (queue.persistent() || queue.size() == 0 || System.nanoTime() >= stopBy)) {
@@ -139,6 +146,8 @@ final class EndpointDelivery {
                 continue; // stopping: the loop decides whether to go on
             }
             queue.remove(batch.size());
+            counters.delivered(batch.size());
+            counters.pending(queue.size());
             if (retries.failures() > 0) {
                 log.info("notifications to {}: delivered again after {} failed attempt(s); {} event(s) still queued",
                         endpoint.name(), retries.failures(), queue.size());
@@ -150,6 +159,7 @@ final class EndpointDelivery {
 
     private void failed(IOException e) {
         retries.failed(System.nanoTime());
+        counters.failed();
         long now = System.nanoTime();
         if (retries.failures() == 1 || now - lastFailureLog >= LOG_EVERY_NANOS) {
             lastFailureLog = now;
@@ -184,8 +194,10 @@ final class EndpointDelivery {
     private void enqueue(byte[] event) throws IOException {
         if (!queue.add(event)) {
             dropped.incrementAndGet();
+            counters.dropped(1);
             reportDrops();
         }
+        counters.pending(queue.size());
     }
 
     private void reportDrops() {

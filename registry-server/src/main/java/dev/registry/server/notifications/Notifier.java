@@ -98,6 +98,13 @@ public final class Notifier implements EventSink, AutoCloseable {
         }
     }
 
+    /** Each started endpoint's counters, by endpoint name, for a metrics registry to expose. */
+    public java.util.Map<String, EndpointCounters> counters() {
+        java.util.Map<String, EndpointCounters> counters = new java.util.LinkedHashMap<>();
+        endpoints.forEach(endpoint -> counters.put(endpoint.name(), endpoint.counters()));
+        return counters;
+    }
+
     @Override
     public boolean active() {
         return !endpoints.isEmpty();

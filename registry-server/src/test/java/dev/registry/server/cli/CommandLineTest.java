@@ -146,4 +146,29 @@ class CommandLineTest {
         assertTrue(real.out().endsWith("reclaimed 5 bytes\n"), real.out());
         assertFalse(Files.exists(orphan));
     }
+
+    @Test
+    void garbageCollectExpiresCachedRepositoriesWithCacheExpiry() throws IOException {
+        Path root = dir.resolve("data");
+        Path repository = root.resolve("docker/registry/v2/repositories/hub/library/old");
+        Path marker = repository.resolve("_proxy/cache");
+        Files.createDirectories(marker.getParent());
+        Files.writeString(marker, "{\"remote\":\"hub\",\"upstream\":\"library/old\",\"lastPulled\":\"2026-01-01T00:00:00Z\"}");
+        Path link = repository.resolve("_layers/sha256/2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824/link");
+        Files.createDirectories(link.getParent());
+        Files.writeString(link, "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824");
+        Path config = Files.writeString(dir.resolve("config.yml"), "storage: {filesystem: {rootdirectory: " + root + "}}\n");
+
+        Run kept = run("garbage-collect", config.toString());
+        assertEquals(0, kept.exitCode(), kept.err());
+        assertTrue(Files.exists(marker), "without an expiry a cache stays: " + kept.out());
+
+        assertEquals(ExitCodes.USAGE, run("garbage-collect", "--cache-expiry", "a week", config.toString()).exitCode());
+        Run expired = run("garbage-collect", "--cache-expiry", "720h", config.toString());
+        assertEquals(0, expired.exitCode(), expired.err());
+        assertTrue(expired.out().startsWith("removed cached repository hub/library/old last pulled 2026-01-01T00:00:00Z\n"),
+                expired.out());
+        assertTrue(expired.out().contains(", 1 expired cached repositories"), expired.out());
+        assertFalse(Files.exists(repository), "the whole repository is gone");
+    }
 }
