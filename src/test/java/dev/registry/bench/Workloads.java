@@ -333,6 +333,10 @@ final class Workloads {
                 for (int i = 0; i < 3; i++) {
                     pull(http, repo, warmDigest, w.length);
                 }
+                // one untimed pull of the big blob, as workload 9 does: on S3 the first pull through
+                // our relay ran at 340 MiB/s and the next ones at 670-890 (curl, an idle machine),
+                // because the JIT had not compiled the relay path yet; a registry serves for days
+                pull(http, repo, digest, data.length);
             } catch (Exception e) {
                 failed.put(t, "setup (push of the blob to pull) or warm-up: " + message(e));
             }
