@@ -1,7 +1,6 @@
 package dev.registry.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.math.BigInteger;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
@@ -176,23 +175,7 @@ final class HealthBinder {
     }
 
     private static int wholeNumber(ConfigKey key, JsonNode node, int defaultValue, int min, int max, String fix) {
-        Optional<String> text = Values.string(key, node);
-        if (text.isEmpty()) {
-            return defaultValue;
-        }
-        if (node.isNumber() && !node.isIntegralNumber()) {
-            throw key.invalid(node, fix);
-        }
-        BigInteger value;
-        try {
-            value = new BigInteger(text.get().trim());
-        } catch (NumberFormatException e) {
-            throw key.invalid(node, fix);
-        }
-        if (value.compareTo(BigInteger.valueOf(min)) < 0 || value.compareTo(BigInteger.valueOf(max)) > 0) {
-            throw key.invalid(node, fix);
-        }
-        return value.intValue();
+        return (int) Values.wholeNumber(key, node, defaultValue, min, max, fix);
     }
 
     private static Optional<URI> uri(ConfigKey key, JsonNode node) {

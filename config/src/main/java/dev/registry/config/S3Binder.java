@@ -1,7 +1,6 @@
 package dev.registry.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.math.BigInteger;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.List;
@@ -113,25 +112,7 @@ final class S3Binder {
     }
 
     private static long size(JsonNode s3, String name, long defaultValue, long min, long max, String fix) {
-        ConfigKey key = S3.child(name);
-        JsonNode node = Values.field(s3, name);
-        Optional<String> text = Values.string(key, node);
-        if (text.isEmpty()) {
-            return defaultValue;
-        }
-        if (node.isNumber() && !node.isIntegralNumber()) {
-            throw key.invalid(node, fix);
-        }
-        BigInteger value;
-        try {
-            value = new BigInteger(text.get().trim());
-        } catch (NumberFormatException e) {
-            throw key.invalid(node, fix);
-        }
-        if (value.compareTo(BigInteger.valueOf(min)) < 0 || value.compareTo(BigInteger.valueOf(max)) > 0) {
-            throw key.invalid(node, fix);
-        }
-        return value.longValue();
+        return Values.wholeNumber(S3.child(name), Values.field(s3, name), defaultValue, min, max, fix);
     }
 
     private static String choice(JsonNode s3, String name, String defaultValue, List<String> allowed, boolean upperCase) {

@@ -61,11 +61,18 @@ final class Values {
     }
 
     static int positiveInt(ConfigKey key, JsonNode node, int defaultValue) {
+        return (int) wholeNumber(key, node, defaultValue, 1, Integer.MAX_VALUE, "give a whole number from 1 to " + Integer.MAX_VALUE);
+    }
+
+    /**
+     * A whole number from {@code min} to {@code max}, written as a YAML number or a string (as
+     * environment overrides are); {@code 1.5}, {@code 1e3} and out-of-range values are refused with {@code fix}.
+     */
+    static long wholeNumber(ConfigKey key, JsonNode node, long defaultValue, long min, long max, String fix) {
         Optional<String> text = string(key, node);
         if (text.isEmpty()) {
             return defaultValue;
         }
-        String fix = "give a whole number from 1 to " + Integer.MAX_VALUE;
         if (node.isNumber() && !node.isIntegralNumber()) {
             throw key.invalid(node, fix);
         }
@@ -75,10 +82,10 @@ final class Values {
         } catch (NumberFormatException e) {
             throw key.invalid(node, fix);
         }
-        if (value.signum() <= 0 || value.bitLength() > 31) {
+        if (value.compareTo(BigInteger.valueOf(min)) < 0 || value.compareTo(BigInteger.valueOf(max)) > 0) {
             throw key.invalid(node, fix);
         }
-        return value.intValue();
+        return value.longValue();
     }
 
     static Duration positiveDuration(ConfigKey key, JsonNode node, Duration defaultValue) {
