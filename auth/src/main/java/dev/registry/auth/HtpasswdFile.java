@@ -10,8 +10,6 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -38,7 +36,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Only bcrypt ({@code $2y$}, {@code $2a$}, {@code $2b$}) is accepted, as in registry:2; lines
  * with other hashes are skipped with a warning that names the line number and user, never the hash.
- * The file is re-read when its modification time or size changes, checked at most once a second.
+ * The file is re-read when its modification time, size or identity changes, checked at most once
+ * a second; if it cannot be read then, the users read before stay in effect.
  *
  * <p>Verifying runs one bcrypt whether or not the user exists (against a dummy hash of the same
  * cost), so that response times do not tell which users exist. A successful verification is
@@ -48,32 +47,33 @@ import org.slf4j.LoggerFactory;
 public final class HtpasswdFile {
     private static final Logger LOG = LoggerFactory.getLogger(HtpasswdFile.class);
     private static final Pattern BCRYPT = Pattern.compile("\\$2[aby]\\$(0[4-9]|[12][0-9]|3[01])\\$[./A-Za-z0-9]{53}");
-    private static final long CHECK_INTERVAL_NANOS = Duration.ofSeconds(1).toNanos();
+    private static final Duration CHECK_INTERVAL = Duration.ofSeconds(1);
     /** The cost {@link #hash(char[])} uses; Go's bcrypt.DefaultCost, which registry:2 uses. */
     public static final int COST = 10;
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private final Path path;
-    private final LongSupplier nanoTime;
-    private final Object reloadLock = new Object();
+    private final WatchedFile<Snapshot> file;
     private final byte[] cacheKey = new byte[32];
     private final Cache<String, String> verified = Caffeine.newBuilder()
             .expireAfterWrite(Duration.ofMinutes(5))
             .maximumSize(10_000)
             .build();
-    private volatile Snapshot snapshot;
-    private volatile long lastCheck;
 
     /** The users of one version of the file. */
-    private record Snapshot(Map<String, String> hashes, String dummyHash, FileTime modified, long size) {
+    private record Snapshot(Map<String, String> hashes, String dummyHash) {
     }
 
     HtpasswdFile(Path path, LongSupplier nanoTime) throws IOException {
-        this.path = path;
-        this.nanoTime = nanoTime;
         RANDOM.nextBytes(cacheKey);
-        this.snapshot = read(path);
-        this.lastCheck = nanoTime.getAsLong();
+        this.file = new WatchedFile<>(path, CHECK_INTERVAL, nanoTime, HtpasswdFile::read,
+                (previous, failure) -> {
+                    // Keep serving the users we know rather than locking everyone out over a half-done edit.
+                    LOG.warn("cannot re-read htpasswd file {} ({}); keeping the {} users read before", path,
+                            failure.getMessage(), previous.hashes().size());
+                    return previous;
+                },
+                reloaded -> LOG.info("re-read htpasswd file {}: {} users", path, reloaded.hashes().size()),
+                null);
     }
 
     /**
@@ -86,7 +86,7 @@ public final class HtpasswdFile {
     }
 
     public Path path() {
-        return path;
+        return file.path();
     }
 
     /** Whether {@code password} is {@code user}'s. Takes about one bcrypt whatever the outcome. */
@@ -124,33 +124,10 @@ public final class HtpasswdFile {
     }
 
     private Snapshot current() {
-        long now = nanoTime.getAsLong();
-        if (now - lastCheck < CHECK_INTERVAL_NANOS) {
-            return snapshot;
-        }
-        synchronized (reloadLock) {
-            if (now - lastCheck < CHECK_INTERVAL_NANOS) {
-                return snapshot;
-            }
-            lastCheck = now;
-            Snapshot old = snapshot;
-            try {
-                BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
-                if (!attributes.lastModifiedTime().equals(old.modified()) || attributes.size() != old.size()) {
-                    snapshot = read(path);
-                    LOG.info("re-read htpasswd file {}: {} users", path, snapshot.hashes().size());
-                }
-            } catch (IOException e) {
-                // Keep serving the users we know rather than locking everyone out over a half-done edit.
-                LOG.warn("cannot re-read htpasswd file {} ({}); keeping the {} users read before", path, e.getMessage(),
-                        old.hashes().size());
-            }
-            return snapshot;
-        }
+        return file.get();
     }
 
     private static Snapshot read(Path path) throws IOException {
-        BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
         List<String> lines = Files.readAllLines(path, StandardCharsets.UTF_8);
         Map<String, String> hashes = new HashMap<>();
         Map<Integer, Integer> costs = new HashMap<>();
@@ -184,7 +161,7 @@ public final class HtpasswdFile {
         }
         // The dummy hash costs what most entries cost, so unknown users take as long as known ones.
         int cost = costs.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(COST);
-        return new Snapshot(Map.copyOf(hashes), dummyHash(cost), attributes.lastModifiedTime(), attributes.size());
+        return new Snapshot(Map.copyOf(hashes), dummyHash(cost));
     }
 
     private static String dummyHash(int cost) {

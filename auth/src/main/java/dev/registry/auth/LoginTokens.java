@@ -4,15 +4,12 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -30,28 +27,35 @@ import org.slf4j.LoggerFactory;
  */
 public final class LoginTokens {
     private static final Logger LOG = LoggerFactory.getLogger(LoginTokens.class);
-    private static final long CHECK_INTERVAL_NANOS = Duration.ofSeconds(1).toNanos();
+    private static final Duration CHECK_INTERVAL = Duration.ofSeconds(1);
     /** Compared with when the id is unknown, so that unknown ids cost what known ones do. */
     private static final byte[] NO_HASH = new byte[32];
 
-    private final Path path;
     private final Clock clock;
-    private final LongSupplier nanoTime;
-    private final Object reloadLock = new Object();
-    private volatile Snapshot snapshot;
-    private volatile long lastCheck;
+    private final WatchedFile<Snapshot> file;
 
     /** The tokens of one version of the file, by id. */
-    private record Snapshot(Map<String, LoginToken> byId, FileTime modified, long size, Object fileKey) {
-        static final Snapshot NONE = new Snapshot(Map.of(), null, -1, null);
+    private record Snapshot(Map<String, LoginToken> byId) {
+        static final Snapshot NONE = new Snapshot(Map.of());
     }
 
     LoginTokens(Path path, Clock clock, LongSupplier nanoTime) throws IOException {
-        this.path = path;
         this.clock = clock;
-        this.nanoTime = nanoTime;
-        this.snapshot = read(path);
-        this.lastCheck = nanoTime.getAsLong();
+        this.file = new WatchedFile<>(path, CHECK_INTERVAL, nanoTime, LoginTokens::read,
+                (previous, failure) -> {
+                    if (failure instanceof NoSuchFileException) {
+                        if (previous != Snapshot.NONE) {
+                            LOG.warn("login tokens file {} was removed: no login token is accepted until it is back", path);
+                        }
+                    } else {
+                        LOG.error("cannot read login tokens file {} ({}): no login token is accepted until it can be read; "
+                                + "passwords still work", path, failure.getMessage());
+                    }
+                    // the change may have been a revocation: a revoked token must not keep working
+                    return Snapshot.NONE;
+                },
+                reloaded -> LOG.info("re-read login tokens file {}: {} tokens", path, reloaded.byId().size()),
+                Snapshot.NONE);
     }
 
     /**
@@ -64,7 +68,7 @@ public final class LoginTokens {
     }
 
     public Path path() {
-        return path;
+        return file.path();
     }
 
     /**
@@ -97,47 +101,12 @@ public final class LoginTokens {
     }
 
     private Snapshot current() {
-        long now = nanoTime.getAsLong();
-        if (now - lastCheck < CHECK_INTERVAL_NANOS) {
-            return snapshot;
-        }
-        synchronized (reloadLock) {
-            if (now - lastCheck < CHECK_INTERVAL_NANOS) {
-                return snapshot;
-            }
-            lastCheck = now;
-            Snapshot old = snapshot;
-            try {
-                BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
-                if (!attributes.lastModifiedTime().equals(old.modified()) || attributes.size() != old.size()
-                        || !Objects.equals(attributes.fileKey(), old.fileKey())) {
-                    snapshot = read(path);
-                    LOG.info("re-read login tokens file {}: {} tokens", path, snapshot.byId().size());
-                }
-            } catch (NoSuchFileException e) {
-                if (old != Snapshot.NONE) {
-                    LOG.warn("login tokens file {} was removed: no login token is accepted until it is back", path);
-                }
-                snapshot = Snapshot.NONE;
-            } catch (IOException e) {
-                LOG.error("cannot read login tokens file {} ({}): no login token is accepted until it can be read; "
-                        + "passwords still work", path, e.getMessage());
-                snapshot = Snapshot.NONE;
-            }
-            return snapshot;
-        }
+        return file.get();
     }
 
     private static Snapshot read(Path path) throws IOException {
-        BasicFileAttributes attributes;
-        try {
-            attributes = Files.readAttributes(path, BasicFileAttributes.class);
-        } catch (NoSuchFileException e) {
-            return Snapshot.NONE;
-        }
-        List<LoginToken> tokens = LoginTokenFile.parse(Files.readAllBytes(path));
         Map<String, LoginToken> byId = new HashMap<>();
-        tokens.forEach(token -> byId.put(token.id(), token));
-        return new Snapshot(Map.copyOf(byId), attributes.lastModifiedTime(), attributes.size(), attributes.fileKey());
+        LoginTokenFile.parse(Files.readAllBytes(path)).forEach(token -> byId.put(token.id(), token));
+        return new Snapshot(Map.copyOf(byId));
     }
 }

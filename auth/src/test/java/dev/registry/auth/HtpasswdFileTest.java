@@ -117,6 +117,22 @@ class HtpasswdFileTest {
     }
 
     @Test
+    void reloadNoticesAFileSwappedInWithTheSameSizeAndModificationTime() throws IOException {
+        // as a Kubernetes Secret update does: another file (inode) under the path
+        HtpasswdFile users = file("bob:" + HtpasswdFile.hash("first password".toCharArray()));
+        Path path = users.path();
+        Path next = dir.resolve("htpasswd.next");
+        Files.writeString(next, "bob:" + HtpasswdFile.hash("other password".toCharArray()) + "\n");
+        assertEquals(Files.size(path), Files.size(next));
+        Files.setLastModifiedTime(next, Files.getLastModifiedTime(path));
+        Files.move(next, path, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        nanos.addAndGet(Duration.ofSeconds(2).toNanos());
+
+        assertTrue(users.verify("bob", "other password".toCharArray()));
+        assertFalse(users.verify("bob", "first password".toCharArray()));
+    }
+
+    @Test
     void reloadNoticesAChangedSizeWithTheSameModificationTime() throws IOException {
         HtpasswdFile users = file(BOB);
         Path path = users.path();
