@@ -24,6 +24,13 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class RequestBody implements ChunkSource {
     static final long HIGH_WATER = 4L * 1024 * 1024;
     static final long LOW_WATER = 1024 * 1024;
+    /**
+     * A waiting worker is woken once this much is queued (or the body ended), not at every socket
+     * read (64 KiB or less): a large upload then costs a thread wake-up, a hash hand-off and a
+     * write per half MiB instead of per read. Below {@link #HIGH_WATER}, so the connection keeps
+     * reading (and an HTTP/2 stream keeps its window open) until the worker is woken.
+     */
+    static final long WAKE_BYTES = 512 * 1024;
     private static final long IDLE_TIMEOUT_SECONDS = 300;
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -74,7 +81,9 @@ public final class RequestBody implements ChunkSource {
             if (content instanceof LastHttpContent) {
                 ended = true;
             }
-            available.signalAll();
+            if (pending >= WAKE_BYTES || ended || discarding || failed) {
+                available.signalAll();
+            }
         } finally {
             lock.unlock();
         }
@@ -215,12 +224,28 @@ public final class RequestBody implements ChunkSource {
         return false;
     }
 
-    /** Waits until a chunk is queued or the body ended; the caller holds the lock. */
+    /**
+     * Returns at once if anything is queued; otherwise waits until {@link #WAKE_BYTES} are queued
+     * or the body ended, so that a worker faster than the network takes half a MiB per wake-up
+     * rather than each socket read. The caller holds the lock. The body has stalled only when
+     * nothing arrived for the whole idle timeout: a client that trickles keeps it alive even if it
+     * takes longer than that to fill a batch.
+     */
     private void awaitChunk() throws IOException, InterruptedException {
-        while (chunks.isEmpty() && !ended && !failed && !discarding) {
-            if (!available.await(IDLE_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                failed = true;
-                throw new IOException("request body stalled for " + IDLE_TIMEOUT_SECONDS + "s");
+        if (chunks.isEmpty()) {
+            long receivedBefore = received;
+            while (pending < WAKE_BYTES && !ended && !failed && !discarding) {
+                if (!available.await(IDLE_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                    if (received != receivedBefore) {
+                        receivedBefore = received;
+                        continue;
+                    }
+                    if (!chunks.isEmpty()) {
+                        break; // serve what trickled in before the stall rather than fail with data in hand
+                    }
+                    failed = true;
+                    throw new IOException("request body stalled for " + IDLE_TIMEOUT_SECONDS + "s");
+                }
             }
         }
         if (failed) {

@@ -148,4 +148,37 @@ class RequestBodyTest {
             assertEquals((byte) (1 + i), into.get(i));
         }
     }
+
+    @Test
+    void aWaitingWorkerIsWokenByHalfAMebibyteOrTheEndNotByEachSmallChunk() throws Exception {
+        java.util.concurrent.CompletableFuture<Integer> first = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return bytes(body.nextChunks(Integer.MAX_VALUE)).length;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        Thread.sleep(100); // the worker is waiting on an empty queue
+        for (int i = 0; i < 7; i++) {
+            offer(chunk(64 * 1024, i), false); // 448 KiB: below the wake-up size
+        }
+        Thread.sleep(300);
+        assertFalse(first.isDone(), "seven socket reads' worth do not wake the worker");
+        offer(chunk(64 * 1024, 7), false);
+        assertEquals(RequestBody.WAKE_BYTES, (long) first.get(10, java.util.concurrent.TimeUnit.SECONDS),
+                "the eighth makes half a MiB, taken in one batch");
+
+        java.util.concurrent.CompletableFuture<Integer> last = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return bytes(body.nextChunks(Integer.MAX_VALUE)).length;
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        Thread.sleep(100);
+        offer(chunk(1000, 1), false);
+        offer(chunk(24, 2), true);
+        assertEquals(1024, (int) last.get(10, java.util.concurrent.TimeUnit.SECONDS), "the end wakes it with less");
+        assertNull(body.nextChunks(10));
+    }
 }
