@@ -4,13 +4,8 @@ import dev.registry.storage.driver.StorageDriver;
 import dev.registry.storage.driver.StorageDriverContract;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.s3.S3Client;
 
 import java.nio.file.Files;
-import java.util.UUID;
 
 /**
  * The driver contract against a real S3 server (s3proxy). Parts and copy chunks are S3's minimum
@@ -21,25 +16,14 @@ import java.util.UUID;
  */
 class S3DriverContractTest extends StorageDriverContract {
     private static S3ProxyServer server;
-    private static S3Client buckets;
 
     @BeforeAll
     static void startServer() throws Exception {
         server = S3ProxyServer.start(Files.createTempDirectory("s3proxy-"), "1g", "transient");
-        buckets = S3Client.builder()
-                .region(Region.of(S3ProxyServer.REGION))
-                .endpointOverride(server.endpoint())
-                .forcePathStyle(true)
-                .credentialsProvider(StaticCredentialsProvider.create(
-                        AwsBasicCredentials.create(S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY)))
-                .build();
     }
 
     @AfterAll
     static void stopServer() {
-        if (buckets != null) {
-            buckets.close();
-        }
         if (server != null) {
             server.close();
         }
@@ -53,8 +37,7 @@ class S3DriverContractTest extends StorageDriverContract {
 
     @Override
     protected StorageDriver newDriver() {
-        String bucket = "contract-" + UUID.randomUUID().toString().substring(0, 8);
-        buckets.createBucket(b -> b.bucket(bucket));
+        String bucket = server.createBucket("contract");
         S3Options options = server.options(bucket)
                 .withRootDirectory("/registry/root/")
                 .withChunkSizes(S3Options.MIN_PART_SIZE, S3Options.MIN_PART_SIZE, S3Options.MIN_PART_SIZE);

@@ -6,10 +6,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.Part;
@@ -48,20 +45,11 @@ class S3DriverTest {
     @BeforeAll
     static void startServer() throws Exception {
         server = S3ProxyServer.start();
-        raw = S3Client.builder()
-                .region(Region.of(S3ProxyServer.REGION))
-                .endpointOverride(server.endpoint())
-                .forcePathStyle(true)
-                .credentialsProvider(StaticCredentialsProvider.create(
-                        AwsBasicCredentials.create(S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY)))
-                .build();
+        raw = server.client();
     }
 
     @AfterAll
     static void stopServer() {
-        if (raw != null) {
-            raw.close();
-        }
         if (server != null) {
             server.close();
         }

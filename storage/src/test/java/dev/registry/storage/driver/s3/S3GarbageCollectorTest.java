@@ -4,36 +4,20 @@ import dev.registry.storage.GarbageCollectorContract;
 import dev.registry.storage.driver.StorageDriver;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.s3.S3Client;
 
 import java.nio.file.Files;
-import java.util.UUID;
 
 /** Garbage collection on the S3 driver against s3proxy (whole-second modification times, as S3). */
 class S3GarbageCollectorTest extends GarbageCollectorContract {
     private static S3ProxyServer server;
-    private static S3Client buckets;
 
     @BeforeAll
     static void startServer() throws Exception {
         server = S3ProxyServer.start(Files.createTempDirectory("s3proxy-"), "512m", "transient");
-        buckets = S3Client.builder()
-                .region(Region.of(S3ProxyServer.REGION))
-                .endpointOverride(server.endpoint())
-                .forcePathStyle(true)
-                .credentialsProvider(StaticCredentialsProvider.create(
-                        AwsBasicCredentials.create(S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY)))
-                .build();
     }
 
     @AfterAll
     static void stopServer() {
-        if (buckets != null) {
-            buckets.close();
-        }
         if (server != null) {
             server.close();
         }
@@ -41,8 +25,7 @@ class S3GarbageCollectorTest extends GarbageCollectorContract {
 
     @Override
     protected StorageDriver newDriver() {
-        String bucket = "gc-" + UUID.randomUUID().toString().substring(0, 8);
-        buckets.createBucket(b -> b.bucket(bucket));
+        String bucket = server.createBucket("gc");
         return new S3Driver(server.options(bucket).withRootDirectory("/registry/"));
     }
 

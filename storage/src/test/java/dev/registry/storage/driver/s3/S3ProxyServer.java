@@ -1,5 +1,10 @@
 package dev.registry.storage.driver.s3;
 
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -32,6 +37,7 @@ public final class S3ProxyServer implements AutoCloseable {
     public static final String ACCESS_KEY = "registry-test-key";
     public static final String SECRET_KEY = "registry-test-secret-0123456789";
     public static final String REGION = "us-east-1";
+    private S3Client client;
 
     private final Process process;
     private final Path baseDirectory;
@@ -147,15 +153,23 @@ public final class S3ProxyServer implements AutoCloseable {
         return process.pid();
     }
 
-    /** A new empty bucket with a unique name starting with {@code prefix}. */
+    /** An S3 client of this server (path-style, its credentials) for set-up and assertions; closed with the server. */
+    public synchronized S3Client client() {
+        if (client == null) {
+            client = S3Client.builder()
+                    .region(Region.of(REGION))
+                    .endpointOverride(endpoint())
+                    .forcePathStyle(true)
+                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
+                    .build();
+        }
+        return client;
+    }
+
+    /** A new empty bucket with a unique name starting with {@code prefix}, made through the S3 API (any store). */
     public String createBucket(String prefix) {
         String name = (prefix + "-" + UUID.randomUUID().toString().substring(0, 8)).toLowerCase(Locale.ROOT);
-        try {
-            // the filesystem blob store's buckets are its base directory's subdirectories
-            Files.createDirectory(baseDirectory.resolve(name));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        client().createBucket(b -> b.bucket(name));
         return name;
     }
 
@@ -191,6 +205,11 @@ public final class S3ProxyServer implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (this) {
+            if (client != null) {
+                client.close();
+            }
+        }
         process.destroy();
         try {
             if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
