@@ -4,6 +4,7 @@ import dev.registry.storage.driver.StorageDriver;
 import dev.registry.storage.driver.StorageDriverContract;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import software.amazon.awssdk.services.s3.S3Client;
 
 import java.nio.file.Files;
 
@@ -16,14 +17,19 @@ import java.nio.file.Files;
  */
 class S3DriverContractTest extends StorageDriverContract {
     private static S3ProxyServer server;
+    private static S3Client buckets;
 
     @BeforeAll
     static void startServer() throws Exception {
         server = S3ProxyServer.start(Files.createTempDirectory("s3proxy-"), "1g", "transient");
+        buckets = S3TestClients.of(server);
     }
 
     @AfterAll
     static void stopServer() {
+        if (buckets != null) {
+            buckets.close();
+        }
         if (server != null) {
             server.close();
         }
@@ -37,7 +43,7 @@ class S3DriverContractTest extends StorageDriverContract {
 
     @Override
     protected StorageDriver newDriver() {
-        String bucket = server.createBucket("contract");
+        String bucket = S3TestClients.createBucket(buckets, "contract");
         S3Options options = server.options(bucket)
                 .withRootDirectory("/registry/root/")
                 .withChunkSizes(S3Options.MIN_PART_SIZE, S3Options.MIN_PART_SIZE, S3Options.MIN_PART_SIZE);

@@ -45,11 +45,14 @@ class S3DriverTest {
     @BeforeAll
     static void startServer() throws Exception {
         server = S3ProxyServer.start();
-        raw = server.client();
+        raw = S3TestClients.of(server);
     }
 
     @AfterAll
     static void stopServer() {
+        if (raw != null) {
+            raw.close();
+        }
         if (server != null) {
             server.close();
         }

@@ -1,10 +1,5 @@
 package dev.registry.storage.driver.s3;
 
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.s3.S3Client;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -33,11 +28,12 @@ import java.util.stream.Stream;
  * storage tests, and by the end-to-end tests through the storage test-jar; the benchmark's
  * {@code run.sh} compiles it (with {@link S3Options}, which needs only the JDK) beside its own classes.
  */
+// Needs only the JDK: src/test/bench/run.sh compiles it with the benchmark, without the AWS SDK
+// (S3TestClients holds what needs the SDK).
 public final class S3ProxyServer implements AutoCloseable {
     public static final String ACCESS_KEY = "registry-test-key";
     public static final String SECRET_KEY = "registry-test-secret-0123456789";
     public static final String REGION = "us-east-1";
-    private S3Client client;
 
     private final Process process;
     private final Path baseDirectory;
@@ -153,23 +149,15 @@ public final class S3ProxyServer implements AutoCloseable {
         return process.pid();
     }
 
-    /** An S3 client of this server (path-style, its credentials) for set-up and assertions; closed with the server. */
-    public synchronized S3Client client() {
-        if (client == null) {
-            client = S3Client.builder()
-                    .region(Region.of(REGION))
-                    .endpointOverride(endpoint())
-                    .forcePathStyle(true)
-                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
-                    .build();
-        }
-        return client;
-    }
-
-    /** A new empty bucket with a unique name starting with {@code prefix}, made through the S3 API (any store). */
+    /** A new empty bucket with a unique name starting with {@code prefix}. */
     public String createBucket(String prefix) {
         String name = (prefix + "-" + UUID.randomUUID().toString().substring(0, 8)).toLowerCase(Locale.ROOT);
-        client().createBucket(b -> b.bucket(name));
+        try {
+            // the filesystem blob store's buckets are its base directory's subdirectories
+            Files.createDirectory(baseDirectory.resolve(name));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         return name;
     }
 
@@ -205,11 +193,6 @@ public final class S3ProxyServer implements AutoCloseable {
 
     @Override
     public void close() {
-        synchronized (this) {
-            if (client != null) {
-                client.close();
-            }
-        }
         process.destroy();
         try {
             if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
