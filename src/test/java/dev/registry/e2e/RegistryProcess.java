@@ -71,6 +71,15 @@ public final class RegistryProcess implements AutoCloseable {
         int port = freePort();
         Path dir = root.getParent().resolve(root.getFileName() + "-conf-" + port);
         Files.createDirectories(dir);
+        return startWithConfig(writeConfig(dir, port, root, extraYaml), port, env);
+    }
+
+    /**
+     * Writes {@code dir/config.yml}: the registry on {@code 127.0.0.1:port}, storing under
+     * {@code root} with delete enabled, logging at info, then {@code extraYaml} (top-level keys,
+     * or lines indented by two spaces to add to {@code storage}).
+     */
+    public static Path writeConfig(Path dir, int port, Path root, String extraYaml) throws IOException {
         Path config = dir.resolve("config.yml");
         Files.writeString(config, """
                 version: 0.1
@@ -85,7 +94,7 @@ public final class RegistryProcess implements AutoCloseable {
                     enabled: true
                 %s
                 """.formatted(port, root, extraYaml));
-        return startWithConfig(config, port, env);
+        return config;
     }
 
     /** Starts the registry with the given config file, expected to listen on {@code port}. */

@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -54,20 +53,7 @@ class NotificationsE2ETest {
 
     /** Starts the registry with {@code extra} (top-level YAML) added to a plain filesystem configuration. */
     private RegistryProcess registry(Path dir, int port, String extra) throws Exception {
-        Path config = dir.resolve("config.yml");
-        Files.writeString(config, """
-                version: 0.1
-                log:
-                  level: info
-                http:
-                  addr: 127.0.0.1:%d
-                storage:
-                  filesystem:
-                    rootdirectory: %s
-                  delete:
-                    enabled: true
-                %s
-                """.formatted(port, dir.resolve("storage"), extra));
+        Path config = RegistryProcess.writeConfig(dir, port, dir.resolve("storage"), extra);
         RegistryProcess registry = RegistryProcess.startWithConfig(config, port, Map.of());
         cleanup.add(registry);
         return registry;

@@ -79,19 +79,7 @@ class DebugListenerE2ETest {
         Files.createDirectories(root);
         Files.writeString(dir.resolve("htpasswd"), HTPASSWD);
         int port = RegistryProcess.freePort();
-        Path config = Files.writeString(dir.resolve("config.yml"), """
-                version: 0.1
-                log:
-                  level: info
-                http:
-                  addr: 127.0.0.1:%d
-                storage:
-                  filesystem:
-                    rootdirectory: %s
-                  delete:
-                    enabled: true
-                %s
-                """.formatted(port, root, yaml.replace("HTPASSWD", dir.resolve("htpasswd").toString())));
+        Path config = RegistryProcess.writeConfig(dir, port, root, yaml.replace("HTPASSWD", dir.resolve("htpasswd").toString()));
         int debugPort = debugEnv.isEmpty() ? 0 : RegistryProcess.freePort();
         Map<String, String> env = new java.util.HashMap<>();
         debugEnv.forEach((key, value) -> env.put(key, value.replace("DEBUG_PORT", String.valueOf(debugPort))));
