@@ -89,16 +89,7 @@ final class Upstream implements AutoCloseable {
             writeHtpasswd(htpasswd, user.getKey(), user.getValue());
         }
         int port = RegistryProcess.freePort();
-        Path config = dir.resolve("config.yml");
-        Files.writeString(config, """
-                version: 0.1
-                log:
-                  level: info
-                http:
-                  addr: 127.0.0.1:%d
-                storage:
-                  filesystem:
-                    rootdirectory: %s
+        Path config = RegistryProcess.writeConfig(dir, port, dir.resolve("storage"), """
                 auth:
                   htpasswd:
                     realm: upstream
@@ -110,8 +101,7 @@ final class Upstream implements AutoCloseable {
                     enabled: true
                     signingkey: %s
                     expiration: 5m
-                %s
-                """.formatted(port, dir.resolve("storage"), htpasswd, port, dir.resolve("token.key"), rules.stripTrailing()));
+                %s""".formatted(htpasswd, port, dir.resolve("token.key"), rules.stripTrailing()));
         RegistryProcess process = RegistryProcess.startWithConfig(config, port, Map.of());
         return new Upstream(null, process, port, config.resolveSibling("server.log"), dir.resolve("storage"));
     }
