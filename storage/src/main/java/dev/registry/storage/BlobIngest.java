@@ -16,14 +16,18 @@ import java.util.UUID;
  * while it streams: hashed as it is written, then published under its digest and linked into
  * the repository only if it is complete and its digest matches. Anything else stores nothing.
  *
- * <p>The bytes go to an upload directory of the repository ({@code _uploads/<uuid>/}, with a
- * {@code startedat} file), so a process that dies half way leaves only what upload purging
- * removes anyway. Not safe for concurrent use: one thread writes, then completes or aborts.
+ * <p>Where the backend can publish a write atomically ({@link BlobStore#atomicWriter}, an object
+ * store) the bytes go straight to the blob's own path, and nothing shows there unless it is
+ * complete. Otherwise they go to an upload directory of the repository ({@code _uploads/<uuid>/},
+ * with a {@code startedat} file), so a process that dies half way leaves only what upload purging
+ * removes anyway, and are moved to the blob's path when verified. Not safe for concurrent use:
+ * one thread writes, then completes or aborts.
  */
 public final class BlobIngest implements AutoCloseable {
     private final StorageDriver driver;
     private final BlobStore blobs;
     private final String name;
+    /** The upload directory's id, or null when writing straight to the blob's path. */
     private final String uuid;
     private final Digest expected;
     private final long expectedSize;
@@ -49,6 +53,10 @@ public final class BlobIngest implements AutoCloseable {
      */
     static BlobIngest start(StorageDriver driver, BlobStore blobs, String name, Digest expected, long expectedSize,
                             Instant now) throws IOException {
+        java.util.Optional<StorageWriter> direct = blobs.atomicWriter(expected);
+        if (direct.isPresent()) {
+            return new BlobIngest(driver, blobs, name, null, expected, expectedSize, direct.get());
+        }
         String uuid = UUID.randomUUID().toString();
         driver.putVolatileContent(PathLayout.uploadStartedAt(name, uuid), now.toString().getBytes(StandardCharsets.UTF_8));
         StorageWriter writer = driver.writer(PathLayout.uploadData(name, uuid), false);
@@ -92,7 +100,6 @@ public final class BlobIngest implements AutoCloseable {
             throw new IllegalStateException("ingest of " + expected + " already finished");
         }
         finished = true;
-        String data = PathLayout.uploadData(name, uuid);
         try {
             if (written != expectedSize) {
                 throw new RegistryException(ErrorCode.SIZE_INVALID, "blob " + expected + " ended after " + written
@@ -105,13 +112,17 @@ public final class BlobIngest implements AutoCloseable {
             }
             writer.commit();
             writer.close();
-            blobs.publish(data, expected, written);
+            if (uuid != null) {
+                blobs.publish(PathLayout.uploadData(name, uuid), expected, written);
+            }
             blobs.link(name, expected);
         } catch (IOException | RuntimeException e) {
             discard();
             throw e;
         }
-        driver.delete(PathLayout.uploadDirectory(name, uuid));
+        if (uuid != null) {
+            driver.delete(PathLayout.uploadDirectory(name, uuid));
+        }
         return new BlobInfo(expected, written);
     }
 
@@ -133,6 +144,9 @@ public final class BlobIngest implements AutoCloseable {
             writer.close();
         } catch (IOException | RuntimeException ignored) {
             // cancelled already
+        }
+        if (uuid == null) {
+            return;
         }
         try {
             driver.delete(PathLayout.uploadDirectory(name, uuid));

@@ -3,6 +3,7 @@ package dev.registry.storage;
 import dev.registry.storage.driver.FileInfo;
 import dev.registry.storage.driver.PathNotFoundException;
 import dev.registry.storage.driver.StorageDriver;
+import dev.registry.storage.driver.StorageWriter;
 
 import java.io.IOException;
 import java.net.URI;
@@ -152,6 +153,15 @@ public final class BlobStore {
             return;
         }
         driver.move(source, PathLayout.blobData(digest));
+    }
+
+    /**
+     * A writer straight to blob {@code digest}'s own path whose commit publishes it whole, where
+     * the backend has one ({@link StorageDriver#atomicWriter}); the caller verifies the bytes
+     * against the digest before it commits, and links the blob after.
+     */
+    Optional<StorageWriter> atomicWriter(Digest digest) throws IOException {
+        return driver.atomicWriter(PathLayout.blobData(digest));
     }
 
     /**

@@ -17,6 +17,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -132,6 +133,12 @@ public final class UploadService {
         lock.lock();
         try {
             startedAt(name, uuid);
+            if (lastChunk != null) {
+                Optional<BlobInfo> direct = completeDirectly(name, uuid, expected, lastChunk, range);
+                if (direct.isPresent()) {
+                    return direct.get();
+                }
+            }
             UploadState state = lastChunk != null
                     ? appendLocked(name, uuid, lastChunk, range)
                     : currentState(name, uuid);
@@ -158,6 +165,54 @@ public final class UploadService {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * A whole blob in the request that completes an empty upload (a monolithic push): where the
+     * backend publishes writes atomically, the body goes straight to the blob's own path and is
+     * committed there only once its digest matches, which spares moving a finished upload (on an
+     * object store, copying every byte again inside the store). Empty, with nothing read, when
+     * the backend cannot or the upload already holds bytes; the caller then appends as usual.
+     */
+    private Optional<BlobInfo> completeDirectly(String name, String uuid, Digest expected, ReadableByteChannel body,
+                                                ChunkRange range) throws IOException {
+        if (range.start() > 0) {
+            return Optional.empty();
+        }
+        UploadState cached = states.getIfPresent(key(name, uuid));
+        if (cached != null && cached.offset != 0) {
+            return Optional.empty();
+        }
+        Optional<StorageWriter> atomic = blobs.atomicWriter(expected);
+        if (atomic.isEmpty()) {
+            return Optional.empty();
+        }
+        // the chunks before may have gone to another replica: only what is stored counts
+        if (storedSize(name, uuid) != 0) {
+            atomic.get().close(); // nothing written: leaves nothing behind
+            return Optional.empty();
+        }
+        MessageDigest digest = Digest.newMessageDigest(expected.algorithm());
+        long written;
+        try (StorageWriter writer = atomic.get()) { // closed without commit, it leaves nothing
+            written = body instanceof ChunkSource chunks
+                    ? copyChunks(chunks, writer, digest, range)
+                    : copyBuffered(body, writer, digest, range);
+            if (range.length() >= 0 && written != range.length()) {
+                throw new RegistryException(ErrorCode.SIZE_INVALID,
+                        "chunk has " + written + " bytes but declared " + range.length());
+            }
+            Digest actual = Digest.of(expected.algorithm(), digest);
+            if (!actual.equals(expected)) {
+                cancelLocked(name, uuid);
+                throw new RegistryException(ErrorCode.DIGEST_INVALID, "digest did not match uploaded content",
+                        java.util.Map.of("expected", expected.toString(), "actual", actual.toString()));
+            }
+            writer.commit();
+        }
+        blobs.link(name, expected);
+        cancelLocked(name, uuid);
+        return Optional.of(new BlobInfo(expected, written));
     }
 
     /** Cancels the upload and removes what it received. */

@@ -142,6 +142,11 @@ final class MeteredStorageDriver implements StorageDriver {
     }
 
     @Override
+    public Optional<StorageWriter> atomicWriter(String path) throws IOException {
+        return timed(Operation.WRITER, () -> driver.atomicWriter(path)).map(MeteredWriter::new);
+    }
+
+    @Override
     public FileInfo stat(String path) throws IOException {
         return timed(Operation.STAT, () -> driver.stat(path));
     }

@@ -80,6 +80,24 @@ public interface StorageDriver {
     StorageWriter writer(String path, boolean append) throws IOException;
 
     /**
+     * A writer of a new object at {@code path} that shows nothing there until its
+     * {@link StorageWriter#commit()}, which puts the whole object at {@code path} at once
+     * (replacing one that was there) and makes it durable: the registry writes a blob straight to
+     * its final path with it when the blob's digest is known before its bytes, and so spares the
+     * {@link #move} of a finished upload (a server-side copy on an object store). Nobody else can
+     * continue or see the write, other writes to {@code path} are left alone, and one that is
+     * cancelled, closed without commit or cut short by a crash leaves {@code path} as it was (an
+     * object store may keep the abandoned upload's parts until it expires them).
+     *
+     * <p>Empty where the backend cannot do this (a filesystem writes in place); the registry then
+     * writes aside and moves.
+     */
+    default Optional<StorageWriter> atomicWriter(String path) throws IOException {
+        StoragePaths.check(path);
+        return Optional.empty();
+    }
+
+    /**
      * Size, modification time and kind of the object or directory at {@code path}. A path that
      * merely shares a prefix with an object's path ({@code /a/b} for {@code /a/bc}) is missing.
      */

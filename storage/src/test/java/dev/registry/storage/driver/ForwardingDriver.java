@@ -44,6 +44,11 @@ public class ForwardingDriver implements StorageDriver {
     }
 
     @Override
+    public Optional<StorageWriter> atomicWriter(String path) throws IOException {
+        return delegate.atomicWriter(path);
+    }
+
+    @Override
     public StorageWriter writer(String path, boolean append) throws IOException {
         return delegate.writer(path, append);
     }

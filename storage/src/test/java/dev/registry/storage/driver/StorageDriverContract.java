@@ -2,6 +2,7 @@ package dev.registry.storage.driver;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -450,6 +451,82 @@ public abstract class StorageDriverContract {
         assertEquals(expectedStream(0, size, 9), summarize(driver.reader("/large/blobs/ab/data", 0)));
     }
 
+    // ------------------------------------------------------------------ atomic writers
+
+    /** The driver's atomic writer for {@code path}; the test is skipped for drivers without one. */
+    private StorageWriter atomicWriter(String path) throws IOException {
+        Optional<StorageWriter> writer = driver.atomicWriter(path);
+        Assumptions.assumeTrue(writer.isPresent(), driver.name() + " has no atomic writer (the registry writes aside and moves)");
+        return writer.get();
+    }
+
+    @Test
+    void atomicWriterShowsNothingUntilItsCommitThenTheWholeObject() throws IOException {
+        driver.putContent("/aw/data", bytes("old content"));
+        long size = 6L * MiB + 17; // more than one part of an object store
+        try (StorageWriter writer = atomicWriter("/aw/data")) {
+            assertEquals(0, writer.size());
+            writeStream(writer, 0, size, MiB + 5, 21);
+            assertEquals(size, writer.size());
+            assertEquals("old content", text(driver.getContent("/aw/data")));
+            assertEquals(11, driver.stat("/aw/data").size());
+            assertEquals(List.of("/aw/data"), driver.list("/aw"));
+            writer.commit();
+        }
+        assertEquals(size, driver.stat("/aw/data").size());
+        assertEquals(expectedStream(0, size, 21), summarize(driver.reader("/aw/data", 0)));
+    }
+
+    @Test
+    void atomicWriterOfSmallContentCommits() throws IOException {
+        try (StorageWriter writer = atomicWriter("/aw/small/data")) {
+            writer.write(ByteBuffer.wrap(bytes("small")));
+            assertPathNotFound(() -> driver.stat("/aw/small/data"));
+            writer.commit();
+        }
+        assertEquals("small", text(driver.getContent("/aw/small/data")));
+    }
+
+    @Test
+    void atomicWriterClosedWithoutCommitOrCancelledLeavesThePathAsItWas() throws IOException {
+        driver.putContent("/aw/kept/data", bytes("kept"));
+        try (StorageWriter writer = atomicWriter("/aw/kept/data")) {
+            writeStream(writer, 0, 6L * MiB, MiB, 22);
+        } // closed without commit
+        StorageWriter cancelled = atomicWriter("/aw/kept/data");
+        writeStream(cancelled, 0, 6L * MiB, MiB, 23);
+        cancelled.cancel();
+        assertFalse(cancelled.isOpen());
+        assertEquals("kept", text(driver.getContent("/aw/kept/data")));
+
+        StorageWriter abandoned = atomicWriter("/aw/new/data");
+        writeStream(abandoned, 0, 6L * MiB, MiB, 24);
+        abandoned.cancel();
+        assertPathNotFound(() -> driver.stat("/aw/new/data"));
+        assertPathNotFound(() -> driver.list("/aw/new"));
+        try (StorageWriter resumed = driver.writer("/aw/new/data", true)) {
+            assertEquals(0, resumed.size(), "an atomic writer's bytes must not be resumable");
+        }
+    }
+
+    /** Two pushes of the same blob at once: both writes commit, and the object is whole. */
+    @Test
+    void concurrentAtomicWritersOfOnePathBothCommit() throws IOException {
+        long size = 6L * MiB + 1;
+        StorageWriter first = atomicWriter("/aw/same/data");
+        StorageWriter second = atomicWriter("/aw/same/data");
+        writeStream(first, 0, size / 2, MiB, 25);
+        writeStream(second, 0, size, MiB, 25);
+        writeStream(first, size / 2, size - size / 2, MiB, 25);
+        second.commit();
+        second.close();
+        assertEquals(expectedStream(0, size, 25), summarize(driver.reader("/aw/same/data", 0)));
+        first.commit();
+        first.close();
+        assertEquals(size, driver.stat("/aw/same/data").size());
+        assertEquals(expectedStream(0, size, 25), summarize(driver.reader("/aw/same/data", 0)));
+    }
+
     // ------------------------------------------------------------------ readers
 
     @Test
@@ -655,6 +732,7 @@ public abstract class StorageDriverContract {
         assertIllegal(() -> driver.reader(bad, 0));
         assertIllegal(() -> driver.writer(bad, true));
         assertIllegal(() -> driver.writer(bad, false));
+        assertIllegal(() -> driver.atomicWriter(bad));
         assertIllegal(() -> driver.stat(bad));
         assertIllegal(() -> driver.list(bad));
         assertIllegal(() -> driver.move(bad, "/moved"));

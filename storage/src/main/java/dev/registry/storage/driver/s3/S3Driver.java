@@ -453,6 +453,15 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
     }
 
     /**
+     * A multipart upload of its own, or one PutObject when everything fits in a part: S3 shows
+     * nothing of it at the key until the commit completes it, and then all of it at once.
+     */
+    @Override
+    public Optional<StorageWriter> atomicWriter(String path) {
+        return Optional.of(S3Writer.privateWriter(this, path, key(path)));
+    }
+
+    /**
      * The key of the object that names the multipart upload a writer last started for
      * {@code key}: beside it, so that deleting the upload's directory removes it too.
      */
@@ -539,8 +548,8 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
         return uploadId;
     }
 
-    /** Starts a multipart upload for {@code key} that no writer will continue (a copy). */
-    private String startUpload(String key) {
+    /** Starts a multipart upload for {@code key} that no writer will continue (a copy, a private writer). */
+    String startUpload(String key) {
         CreateMultipartUploadRequest.Builder create = CreateMultipartUploadRequest.builder()
                 .bucket(bucket).key(key).contentType(CONTENT_TYPE);
         encryption().ifPresent(create::serverSideEncryption);

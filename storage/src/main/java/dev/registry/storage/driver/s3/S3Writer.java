@@ -24,6 +24,10 @@ import java.util.List;
  * that upload (the key then holds everything so far), starts a new one, and makes the object its
  * first parts, with server-side part copies, or, when it is below 5 MiB, by reading it back (at
  * most 5 MiB, less than one part). The same happens when the writer continues a committed object.
+ *
+ * <p>A <em>private</em> writer ({@link S3Driver#atomicWriter}) is one nobody continues: its upload
+ * is not recorded beside the key, other uploads of the key are left alone, closing it without
+ * commit aborts its upload, and cancelling it leaves an object already at the key in place.
  */
 final class S3Writer implements StorageWriter {
 
@@ -35,6 +39,8 @@ final class S3Writer implements StorageWriter {
     private final String path;
     private final String key;
     private final int chunkSize;
+    /** Whether a later writer may continue this one's upload (see the class comment). */
+    private final boolean resumable;
     /** The multipart upload, once there is one. */
     private String uploadId;
     private List<Part> parts;
@@ -47,7 +53,18 @@ final class S3Writer implements StorageWriter {
     private boolean closed;
 
     S3Writer(S3Driver driver, String path, String key, String uploadId, List<Part> parts, long continued) {
+        this(driver, path, key, uploadId, parts, continued, true);
+    }
+
+    /** A private writer of a new object at {@code key}. */
+    static S3Writer privateWriter(S3Driver driver, String path, String key) {
+        return new S3Writer(driver, path, key, null, List.of(), 0, false);
+    }
+
+    private S3Writer(S3Driver driver, String path, String key, String uploadId, List<Part> parts, long continued,
+                     boolean resumable) {
         this.driver = driver;
+        this.resumable = resumable;
         this.path = path;
         this.key = key;
         this.chunkSize = driver.options().chunkSize();
@@ -139,7 +156,7 @@ final class S3Writer implements StorageWriter {
     private void uploadPart() throws IOException {
         try {
             if (uploadId == null) {
-                uploadId = driver.createUpload(key);
+                uploadId = resumable ? driver.createUpload(key) : driver.startUpload(key);
             }
             int number = parts.isEmpty() ? 1 : parts.get(parts.size() - 1).number() + 1;
             byte[] bytes = buffer;
@@ -187,14 +204,19 @@ final class S3Writer implements StorageWriter {
                     driver.complete(key, uploadId, parts);
                 }
             }
-            driver.forgetUpload(key);
+            if (resumable) {
+                driver.forgetUpload(key);
+            }
         } catch (SdkException e) {
             throw S3Driver.failure("commit", path, e);
         }
         release();
     }
 
-    /** Aborts the upload and removes an object at the key, so nothing written can be resumed or read. */
+    /**
+     * Aborts the upload and removes an object at the key, so nothing written can be resumed or
+     * read; a private writer only aborts its own upload.
+     */
     @Override
     public void cancel() throws IOException {
         if (closed) {
@@ -205,8 +227,10 @@ final class S3Writer implements StorageWriter {
             if (uploadId != null) {
                 driver.abort(key, uploadId);
             }
-            driver.client().deleteObject(r -> r.bucket(driver.bucket()).key(key));
-            driver.forgetUpload(key);
+            if (resumable) {
+                driver.client().deleteObject(r -> r.bucket(driver.bucket()).key(key));
+                driver.forgetUpload(key);
+            }
         } catch (SdkException e) {
             throw S3Driver.failure("cancel", path, e);
         }
@@ -217,10 +241,17 @@ final class S3Writer implements StorageWriter {
         return !closed;
     }
 
-    /** Uploads what is gathered as a part, so the next writer finds it. */
+    /**
+     * Uploads what is gathered as a part, so the next writer finds it; a private writer that was
+     * not committed aborts its upload instead, as nobody can continue it.
+     */
     @Override
     public void close() throws IOException {
         if (closed) {
+            return;
+        }
+        if (!resumable) {
+            cancel();
             return;
         }
         try {
