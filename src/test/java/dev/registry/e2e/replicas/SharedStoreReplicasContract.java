@@ -213,6 +213,58 @@ abstract class SharedStoreReplicasContract {
         }
     }
 
+    /**
+     * The same large blob pushed monolithically through every replica at once (on S3 each push is
+     * its own multipart upload of the blob's key), and a push whose digest is wrong: every push
+     * that was acknowledged is whole everywhere, and the wrong one stored nothing.
+     */
+    @Test
+    void concurrentMonolithicPushesOfOneBlobAndAWrongDigest() throws Exception {
+        byte[] blob = new byte[12 * 1024 * 1024 + 5];
+        new Random(11).nextBytes(blob);
+        String digest = sha256(blob);
+        List<Callable<Integer>> pushes = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            int replica = i % 3;
+            pushes.add(() -> monolithicPush(replica, "mono/app" + replica, digest, blob).statusCode());
+        }
+        try (ExecutorService pool = Executors.newFixedThreadPool(6)) {
+            for (Future<Integer> push : pool.invokeAll(pushes)) {
+                assertEquals(201, push.get());
+            }
+        }
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<byte[]> pulled = send(HttpRequest.newBuilder(URI.create(url(i, "/v2/mono/app" + ((i + 1) % 3) + "/blobs/" + digest))).GET());
+            assertEquals(200, pulled.statusCode());
+            assertEquals(digest, sha256(pulled.body()), "blob from replica " + i);
+        }
+
+        byte[] other = new byte[6 * 1024 * 1024 + 7];
+        new Random(12).nextBytes(other);
+        String wrong = sha256(new byte[]{1, 2, 3});
+        HttpResponse<byte[]> refused = monolithicPush(1, "mono/wrong", wrong, other);
+        assertEquals(400, refused.statusCode(), text(refused));
+        assertTrue(text(refused).contains("DIGEST_INVALID"), text(refused));
+        for (String d : List.of(wrong, sha256(other))) {
+            for (int i = 0; i < 3; i++) {
+                HttpResponse<byte[]> head = send(HttpRequest.newBuilder(URI.create(url(i, "/v2/mono/wrong/blobs/" + d)))
+                        .method("HEAD", HttpRequest.BodyPublishers.noBody()));
+                assertEquals(404, head.statusCode(), d + " on replica " + i);
+            }
+        }
+    }
+
+    private HttpResponse<byte[]> monolithicPush(int replica, String repo, String digest, byte[] blob) throws Exception {
+        HttpResponse<byte[]> started = send(HttpRequest.newBuilder(URI.create(url(replica, "/v2/" + repo + "/blobs/uploads/")))
+                .POST(HttpRequest.BodyPublishers.noBody()));
+        assertEquals(202, started.statusCode(), text(started));
+        String location = started.headers().firstValue("Location").orElseThrow();
+        String separator = location.contains("?") ? "&" : "?";
+        return send(HttpRequest.newBuilder(URI.create(onReplica(replica, location) + separator + "digest=" + digest))
+                .header("Content-Type", "application/octet-stream")
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(blob)));
+    }
+
     private static String digestOf(HttpResponse<byte[]> response) {
         return response.headers().firstValue("Docker-Content-Digest").orElse("");
     }
