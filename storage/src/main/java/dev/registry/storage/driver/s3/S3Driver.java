@@ -1,5 +1,8 @@
 package dev.registry.storage.driver.s3;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import dev.registry.storage.driver.FileInfo;
 import dev.registry.storage.driver.PathNotFoundException;
 import dev.registry.storage.driver.StorageDriver;
@@ -83,12 +86,27 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
 
     private final S3Options options;
     private final S3Client s3;
+    /**
+     * The unfinished upload each key's last resumable writer here closed with, so that the next
+     * writer of the key here (the next chunk of an upload this replica took) checks it with one
+     * {@code ListParts} instead of listing the bucket's uploads and the object (see {@link #writer}).
+     */
+    private final Cache<String, LeftUpload> leftUploads = Caffeine.newBuilder()
+            .maximumSize(10_000)
+            .expireAfterWrite(Duration.ofHours(1))
+            .executor(Runnable::run)
+            .build();
     private final S3Presigner presigner;
     private final String bucket;
     /** The root directory as a key prefix without slashes at either end; empty for none. */
     private final String root;
 
     public S3Driver(S3Options options) {
+        this(options, List.of());
+    }
+
+    /** A driver whose S3 client also runs {@code interceptors} (tests count requests with one). */
+    S3Driver(S3Options options, List<ExecutionInterceptor> interceptors) {
         this.options = options;
         this.bucket = options.bucket();
         this.root = trimSlashes(options.rootDirectory());
@@ -106,8 +124,12 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
                 // Uploads keep the SDK's default checksums, which S3 verifies on receipt.
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
         endpoint.ifPresent(client::endpointOverride);
+        List<ExecutionInterceptor> all = new ArrayList<>(interceptors);
         if (options.logRequests()) {
-            client.overrideConfiguration(c -> c.addExecutionInterceptor(new S3RequestLog()));
+            all.add(new S3RequestLog());
+        }
+        if (!all.isEmpty()) {
+            client.overrideConfiguration(c -> all.forEach(c::addExecutionInterceptor));
         }
         this.s3 = client.build();
         S3Presigner.Builder signer = S3Presigner.builder()
@@ -418,6 +440,12 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
     public StorageWriter writer(String path, boolean append) throws IOException {
         String key = key(path);
         try {
+            if (append) {
+                Optional<S3Writer> continued = continueLeftUpload(path, key);
+                if (continued.isPresent()) {
+                    return continued.get();
+                }
+            }
             if (!append) {
                 for (MultipartUpload upload : uploadsOf(key)) {
                     abort(key, upload.uploadId());
@@ -461,6 +489,34 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
         return Optional.of(S3Writer.privateWriter(this, path, key(path)));
     }
 
+    /** An unfinished upload a writer left at its close: its id and the parts it had uploaded. */
+    private record LeftUpload(String uploadId, List<S3Writer.Part> parts) {
+    }
+
+    /** Notes the upload a resumable writer of {@code key} leaves unfinished at its close. */
+    void leftUpload(String key, String uploadId, List<S3Writer.Part> parts) {
+        leftUploads.put(key, new LeftUpload(uploadId, List.copyOf(parts)));
+    }
+
+    /**
+     * A writer continuing the upload this driver's last writer of {@code key} left, if that upload
+     * still has exactly the parts it left: then nobody (no other replica, no registry:2) has added
+     * to it, completed it or aborted it since, and one {@code ListParts} proves it. Anything else
+     * is left to the full look-up in {@link #writer}.
+     */
+    private Optional<S3Writer> continueLeftUpload(String path, String key) {
+        LeftUpload left = leftUploads.getIfPresent(key);
+        if (left == null) {
+            return Optional.empty();
+        }
+        leftUploads.invalidate(key); // the writer made here notes it again when it closes
+        List<S3Writer.Part> parts = partsOf(key, left.uploadId());
+        if (!parts.equals(left.parts())) {
+            return Optional.empty();
+        }
+        return Optional.of(new S3Writer(this, path, key, left.uploadId(), parts, 0));
+    }
+
     /**
      * The key of the object that names the multipart upload a writer last started for
      * {@code key}: beside it, so that deleting the upload's directory removes it too.
@@ -476,6 +532,7 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
 
     /** Removes the record of the key's upload, once it is completed or aborted. */
     void forgetUpload(String key) {
+        leftUploads.invalidate(key);
         s3.deleteObject(d -> d.bucket(bucket).key(activeUploadKey(key)));
     }
 
@@ -705,6 +762,7 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
                 }
                 forgetUpload(key);
             }
+            leftUploads.asMap().keySet().removeIf(k -> k.startsWith(prefix));
             String startAfter = null;
             while (true) {
                 String after = startAfter;

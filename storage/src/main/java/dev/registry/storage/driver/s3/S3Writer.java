@@ -258,6 +258,9 @@ final class S3Writer implements StorageWriter {
             if (buffered > 0) {
                 uploadPart();
             }
+            if (uploadId != null && continued == 0) {
+                driver.leftUpload(key, uploadId, parts);
+            }
         } finally {
             release();
         }

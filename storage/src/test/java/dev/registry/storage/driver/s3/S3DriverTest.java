@@ -6,6 +6,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.core.interceptor.SdkExecutionAttribute;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
@@ -234,6 +238,73 @@ class S3DriverTest {
         System.arraycopy(after, 0, expected, before.length, after.length);
         assertArrayEquals(expected, driver.getContent(path));
         assertEquals(List.of(), uploads());
+    }
+
+    /** The S3 operations a driver's client makes, by name, in order. */
+    private static final class Operations implements ExecutionInterceptor {
+        final List<String> names = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+            names.add(attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME));
+        }
+
+        List<String> drain() {
+            List<String> seen = List.copyOf(names);
+            names.clear();
+            return seen;
+        }
+    }
+
+    /**
+     * The next chunk of an upload this replica took last is continued after one {@code ListParts}
+     * that shows the upload as it was left; when another replica changed it meanwhile (added a
+     * chunk, or cancelled the upload), the writer finds what is really stored.
+     */
+    @Test
+    void aReplicaContinuesTheUploadItLeftWithOneListPartsAndSeesOthersChanges() throws IOException {
+        String path = "/docker/registry/v2/repositories/r/_uploads/u9/data";
+        Operations operations = new Operations();
+        byte[] a = random(6 * MiB + 1, 31);
+        byte[] b = random(5 * MiB + 2, 32);
+        byte[] c = random(100, 33);
+        try (S3Driver replica = new S3Driver(options(), List.of(operations));
+             S3Driver other = new S3Driver(options())) {
+            try (StorageWriter writer = replica.writer(path, true)) {
+                writer.write(ByteBuffer.wrap(a));
+            }
+            operations.drain();
+            try (StorageWriter writer = replica.writer(path, true)) {
+                assertEquals(List.of("ListParts"), operations.drain(), "the left upload is checked, nothing listed");
+                assertEquals(a.length, writer.size());
+                writer.write(ByteBuffer.wrap(b));
+            }
+            try (StorageWriter writer = other.writer(path, true)) { // the next chunk went to another replica
+                assertEquals(a.length + b.length, writer.size());
+                writer.write(ByteBuffer.wrap(c));
+            }
+            operations.drain();
+            try (StorageWriter writer = replica.writer(path, true)) {
+                assertEquals(a.length + b.length + c.length, writer.size(), "the other replica's chunk counts");
+                assertTrue(operations.drain().contains("ListMultipartUploads"), "a changed upload is looked up in full");
+                writer.commit();
+            }
+            byte[] expected = new byte[a.length + b.length + c.length];
+            System.arraycopy(a, 0, expected, 0, a.length);
+            System.arraycopy(b, 0, expected, a.length, b.length);
+            System.arraycopy(c, 0, expected, a.length + b.length, c.length);
+            assertArrayEquals(expected, replica.getContent(path));
+
+            String cancelled = "/docker/registry/v2/repositories/r/_uploads/u10/data";
+            try (StorageWriter writer = replica.writer(cancelled, true)) {
+                writer.write(ByteBuffer.wrap(a));
+            }
+            other.delete("/docker/registry/v2/repositories/r/_uploads/u10");
+            try (StorageWriter writer = replica.writer(cancelled, true)) {
+                assertEquals(0, writer.size(), "an upload another replica cancelled is not continued");
+            }
+            assertEquals(List.of(), uploads());
+        }
     }
 
     @Test
