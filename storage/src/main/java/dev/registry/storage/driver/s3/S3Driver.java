@@ -122,7 +122,13 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
                 // Blob bytes are checked by their digest (clients verify every blob they pull), so
                 // a second whole-object CRC of every GET would only cost CPU on the pull path.
                 // Uploads keep the SDK's default checksums, which S3 verifies on receipt.
-                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+                // A part is in memory whole before it is sent, so its checksum (and, over plain
+                // http, its signed SHA-256) can be computed before the request, as registry:2's SDK
+                // does, rather than streamed as aws-chunked chunks with a trailer. Measured on
+                // s3proxy: an 8 MiB UploadPart took 44 ms instead of 60 (median of 64); stores that
+                // mishandle aws-chunked trailers (older S3-compatible ones) are spared them too.
+                .serviceConfiguration(S3Configuration.builder().chunkedEncodingEnabled(false).build());
         endpoint.ifPresent(client::endpointOverride);
         List<ExecutionInterceptor> all = new ArrayList<>(interceptors);
         if (options.logRequests()) {
