@@ -223,14 +223,18 @@ abstract class SharedStoreReplicasContract {
         byte[] blob = new byte[12 * 1024 * 1024 + 5];
         new Random(11).nextBytes(blob);
         String digest = sha256(blob);
-        List<Callable<Integer>> pushes = new ArrayList<>();
+        List<Callable<HttpResponse<byte[]>>> pushes = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
             int replica = i % 3;
-            pushes.add(() -> monolithicPush(replica, "mono/app" + replica, digest, blob).statusCode());
+            pushes.add(() -> monolithicPush(replica, "mono/app" + replica, digest, blob));
         }
         try (ExecutorService pool = Executors.newFixedThreadPool(6)) {
-            for (Future<Integer> push : pool.invokeAll(pushes)) {
-                assertEquals(201, push.get());
+            for (Future<HttpResponse<byte[]>> push : pool.invokeAll(pushes)) {
+                HttpResponse<byte[]> pushed = push.get();
+                assertEquals(201, pushed.statusCode(), text(pushed));
+                assertEquals(digest, digestOf(pushed));
+                assertTrue(pushed.headers().firstValue("Location").orElse("").endsWith("/blobs/" + digest),
+                        pushed.headers().toString());
             }
         }
         for (int i = 0; i < 3; i++) {

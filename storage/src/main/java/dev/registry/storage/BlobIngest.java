@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -53,7 +54,7 @@ public final class BlobIngest implements AutoCloseable {
      */
     static BlobIngest start(StorageDriver driver, BlobStore blobs, String name, Digest expected, long expectedSize,
                             Instant now) throws IOException {
-        java.util.Optional<StorageWriter> direct = blobs.atomicWriter(expected);
+        Optional<StorageWriter> direct = blobs.atomicWriter(expected);
         if (direct.isPresent()) {
             return new BlobIngest(driver, blobs, name, null, expected, expectedSize, direct.get());
         }

@@ -155,8 +155,7 @@ public final class UploadService {
                     : Digest.of(expected.algorithm(), hashStored(name, uuid, expected.algorithm()).digest);
             if (!actual.equals(expected)) {
                 cancelLocked(name, uuid);
-                throw new RegistryException(ErrorCode.DIGEST_INVALID,
-                        "digest did not match uploaded content", java.util.Map.of("expected", expected.toString(), "actual", actual.toString()));
+                throw digestMismatch(expected, actual);
             }
             blobs.publish(data, expected, state.offset);
             blobs.link(name, expected);
@@ -195,18 +194,11 @@ public final class UploadService {
         MessageDigest digest = Digest.newMessageDigest(expected.algorithm());
         long written;
         try (StorageWriter writer = atomic.get()) { // closed without commit, it leaves nothing
-            written = body instanceof ChunkSource chunks
-                    ? copyChunks(chunks, writer, digest, range)
-                    : copyBuffered(body, writer, digest, range);
-            if (range.length() >= 0 && written != range.length()) {
-                throw new RegistryException(ErrorCode.SIZE_INVALID,
-                        "chunk has " + written + " bytes but declared " + range.length());
-            }
+            written = copyBody(body, writer, digest, range);
             Digest actual = Digest.of(expected.algorithm(), digest);
             if (!actual.equals(expected)) {
                 cancelLocked(name, uuid);
-                throw new RegistryException(ErrorCode.DIGEST_INVALID, "digest did not match uploaded content",
-                        java.util.Map.of("expected", expected.toString(), "actual", actual.toString()));
+                throw digestMismatch(expected, actual);
             }
             writer.commit();
         }
@@ -308,13 +300,7 @@ public final class UploadService {
                 ok = true;
                 throw new UploadRangeException("chunk starts at " + range.start() + " but the upload holds " + state.offset + " bytes", state.offset);
             }
-            written = body instanceof ChunkSource chunks
-                    ? copyChunks(chunks, writer, state.digest, range)
-                    : copyBuffered(body, writer, state.digest, range);
-            if (range.length() >= 0 && written != range.length()) {
-                throw new RegistryException(ErrorCode.SIZE_INVALID,
-                        "chunk has " + written + " bytes but declared " + range.length());
-            }
+            written = copyBody(body, writer, state.digest, range);
             state.offset += written;
             ok = true;
         } finally {
@@ -324,6 +310,27 @@ public final class UploadService {
             }
         }
         return state;
+    }
+
+    /**
+     * Hashes and writes the whole body, which must have the declared length if there is one.
+     *
+     * @return the number of bytes written
+     */
+    private static long copyBody(ReadableByteChannel body, StorageWriter writer, MessageDigest digest, ChunkRange range)
+            throws IOException {
+        long written = body instanceof ChunkSource chunks
+                ? copyChunks(chunks, writer, digest, range)
+                : copyBuffered(body, writer, digest, range);
+        if (range.length() >= 0 && written != range.length()) {
+            throw new RegistryException(ErrorCode.SIZE_INVALID, "chunk has " + written + " bytes but declared " + range.length());
+        }
+        return written;
+    }
+
+    private static RegistryException digestMismatch(Digest expected, Digest actual) {
+        return new RegistryException(ErrorCode.DIGEST_INVALID, "digest did not match uploaded content",
+                java.util.Map.of("expected", expected.toString(), "actual", actual.toString()));
     }
 
     /**

@@ -2,7 +2,6 @@ package dev.registry.storage.driver.s3;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
-import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import dev.registry.storage.driver.FileInfo;
 import dev.registry.storage.driver.PathNotFoundException;
 import dev.registry.storage.driver.StorageDriver;
@@ -19,6 +18,7 @@ import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.SdkHttpConfigurationOption;
@@ -446,12 +446,6 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
     public StorageWriter writer(String path, boolean append) throws IOException {
         String key = key(path);
         try {
-            if (append) {
-                Optional<S3Writer> continued = continueLeftUpload(path, key);
-                if (continued.isPresent()) {
-                    return continued.get();
-                }
-            }
             if (!append) {
                 for (MultipartUpload upload : uploadsOf(key)) {
                     abort(key, upload.uploadId());
@@ -459,6 +453,10 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
                 s3.deleteObject(d -> d.bucket(bucket).key(key));
                 forgetUpload(key);
                 return new S3Writer(this, path, key, null, List.of(), 0);
+            }
+            Optional<S3Writer> continued = continueLeftUpload(path, key);
+            if (continued.isPresent()) {
+                return continued.get();
             }
             List<MultipartUpload> listed = uploadsOf(key);
             Optional<String> recorded = listed.size() == 1 ? Optional.empty() : recordedUpload(key);
