@@ -148,6 +148,47 @@ abstract class SharedStoreReplicasContract {
         }
     }
 
+    /**
+     * A replica that took a chunk does not read the upload's start time again for the next one;
+     * after the upload was cancelled, or finished, through another replica, a chunk sent to the
+     * first must still be refused as unknown, and leave nothing behind.
+     */
+    @Test
+    void aChunkAfterTheUploadEndedOnAnotherReplicaIsUnknown() throws Exception {
+        byte[] first = new byte[6 * 1024 * 1024];
+        new Random(5).nextBytes(first);
+        for (boolean cancel : new boolean[] {true, false}) {
+            HttpResponse<byte[]> started = send(HttpRequest.newBuilder(URI.create(url(0, "/v2/rr/ended/blobs/uploads/")))
+                    .POST(HttpRequest.BodyPublishers.noBody()));
+            assertEquals(202, started.statusCode(), text(started));
+            String location = started.headers().firstValue("Location").orElseThrow();
+            HttpResponse<byte[]> patched = send(HttpRequest.newBuilder(URI.create(onReplica(0, location)))
+                    .header("Content-Type", "application/octet-stream")
+                    .header("Content-Range", "0-" + (first.length - 1))
+                    .method("PATCH", HttpRequest.BodyPublishers.ofByteArray(first)));
+            assertEquals(202, patched.statusCode(), text(patched));
+            location = patched.headers().firstValue("Location").orElseThrow();
+            HttpResponse<byte[]> ended;
+            if (cancel) {
+                ended = send(HttpRequest.newBuilder(URI.create(onReplica(1, location))).DELETE());
+                assertEquals(204, ended.statusCode(), text(ended));
+            } else {
+                String separator = location.contains("?") ? "&" : "?";
+                ended = send(HttpRequest.newBuilder(URI.create(onReplica(1, location) + separator + "digest=" + sha256(first)))
+                        .PUT(HttpRequest.BodyPublishers.noBody()));
+                assertEquals(201, ended.statusCode(), text(ended));
+            }
+            HttpResponse<byte[]> late = send(HttpRequest.newBuilder(URI.create(onReplica(0, location)))
+                    .header("Content-Type", "application/octet-stream")
+                    .header("Content-Range", first.length + "-" + (first.length + 99))
+                    .method("PATCH", HttpRequest.BodyPublishers.ofByteArray(first, 0, 100)));
+            assertEquals(404, late.statusCode(), (cancel ? "after cancel: " : "after completion: ") + text(late));
+            assertTrue(text(late).contains("BLOB_UPLOAD_UNKNOWN"), text(late));
+            HttpResponse<byte[]> status = send(HttpRequest.newBuilder(URI.create(onReplica(2, location))).GET());
+            assertEquals(404, status.statusCode(), "the late chunk brought the upload back: " + text(status));
+        }
+    }
+
     @Test
     void tagPushMoveAndDeleteAreSeenByEveryReplicaWithinASecond() throws Exception {
         String first = pushManifest(0, "vis/app", "latest", "first");

@@ -46,6 +46,8 @@ public final class UploadService {
     /** Batches from this size on are hashed on another thread while they are written. */
     private static final int PARALLEL_HASH_BYTES = 128 * 1024;
     private static final ExecutorService HASHERS = Executors.newVirtualThreadPerTaskExecutor();
+    /** Saves a chunk's hash state while the chunk's last bytes are made durable. */
+    private static final ExecutorService STATE_SAVERS = Executors.newVirtualThreadPerTaskExecutor();
 
     private final StorageDriver driver;
     private final BlobStore blobs;
@@ -91,7 +93,9 @@ public final class UploadService {
         // Not synced: a crash before the first chunk loses nothing acknowledged, and a lost or
         // empty start time is read as the file's modification time (see startedAt).
         driver.putVolatileContent(PathLayout.uploadStartedAt(name, uuid), now.toString().getBytes(StandardCharsets.UTF_8));
-        states.put(key(name, uuid), new UploadState(Sha256States.newDigest(), 0));
+        UploadState state = new UploadState(Sha256States.newDigest(), 0);
+        state.startedAt = now;
+        states.put(key(name, uuid), state);
         return new UploadSession(name, uuid, 0, now);
     }
 
@@ -112,9 +116,14 @@ public final class UploadService {
         ReentrantLock lock = lock(name, uuid);
         lock.lock();
         try {
-            Instant startedAt = startedAt(name, uuid);
-            UploadState state = appendLocked(name, uuid, body, range);
-            saveHashState(name, uuid, state);
+            // A replica that took the previous chunk knows the upload started, and finds it still
+            // there when the stored size is the one it left (checked in appendLocked): on an
+            // object store that spares a read per chunk.
+            UploadState cached = states.getIfPresent(key(name, uuid));
+            Instant known = cached != null && cached.offset > 0 ? cached.startedAt : null;
+            Instant startedAt = known != null ? known : startedAt(name, uuid);
+            UploadState state = appendLocked(name, uuid, body, range, known != null, true);
+            state.startedAt = startedAt;
             return new UploadSession(name, uuid, state.offset, startedAt);
         } finally {
             lock.unlock();
@@ -140,7 +149,7 @@ public final class UploadService {
                 }
             }
             UploadState state = lastChunk != null
-                    ? appendLocked(name, uuid, lastChunk, range)
+                    ? appendLocked(name, uuid, lastChunk, range, false, false)
                     : currentState(name, uuid);
             String data = PathLayout.uploadData(name, uuid);
             try (StorageWriter writer = driver.writer(data, true)) {
@@ -286,13 +295,27 @@ public final class UploadService {
         return 1;
     }
 
-    private UploadState appendLocked(String name, String uuid, ReadableByteChannel body, ChunkRange range) throws IOException {
+    /**
+     * Writes one chunk and hashes it.
+     *
+     * @param unverified whether the caller has not checked that the upload exists (it knew the
+     *                   upload from the chunk before): it is checked here if the stored size is not
+     *                   the one this replica left
+     * @param saveState  whether to save the hash state after the chunk, for the replica that takes
+     *                   the next; saved while the writer makes the chunk durable
+     */
+    private UploadState appendLocked(String name, String uuid, ReadableByteChannel body, ChunkRange range,
+                                     boolean unverified, boolean saveState) throws IOException {
         UploadState state = currentState(name, uuid);
         String data = PathLayout.uploadData(name, uuid);
         long written = 0;
         boolean ok = false;
+        Future<?> savingState = null;
         try (StorageWriter writer = driver.writer(data, true)) {
             if (writer.size() != state.offset) {
+                if (unverified) {
+                    requireStarted(name, uuid, writer);
+                }
                 // Someone else (another replica, or a failed chunk) changed the data: resync.
                 state = rebuild(name, uuid, writer.size());
             }
@@ -302,14 +325,55 @@ public final class UploadService {
             }
             written = copyBody(body, writer, state.digest, range);
             state.offset += written;
+            if (saveState && state.offset > 0) {
+                // Not synced on a filesystem: after a crash a missing state only means hashing the
+                // stored bytes again. A state saved for a chunk that then fails is harmless: it is
+                // for bytes the upload does not hold, and the next chunk to end there saves its own.
+                byte[] saved = Sha256States.save(state.digest);
+                String path = PathLayout.uploadHashState(name, uuid, "sha256", state.offset);
+                savingState = STATE_SAVERS.submit(() -> {
+                    driver.putVolatileContent(path, saved);
+                    return null;
+                });
+            }
             ok = true;
         } finally {
+            if (savingState != null) {
+                awaitUninterruptibly(savingState);
+            }
             if (!ok) {
                 // The stored bytes and the in-memory hash may now disagree: hash the file again next time.
                 states.invalidate(key(name, uuid));
             }
         }
+        if (savingState != null && savingState.state() == Future.State.FAILED) {
+            throw asIOException("saving the hash state of upload " + uuid, savingState.exceptionNow());
+        }
         return state;
+    }
+
+    /**
+     * Throws {@code BLOB_UPLOAD_UNKNOWN} if the upload was cancelled or finished elsewhere, after
+     * removing what opening {@code writer} may have created for it.
+     */
+    private void requireStarted(String name, String uuid, StorageWriter writer) throws IOException {
+        try {
+            startedAt(name, uuid);
+        } catch (RegistryException unknown) {
+            writer.cancel();
+            cancelLocked(name, uuid);
+            throw unknown;
+        }
+    }
+
+    private static IOException asIOException(String what, Throwable failure) {
+        if (failure instanceof IOException io) {
+            return io;
+        }
+        if (failure instanceof RuntimeException runtime) {
+            throw runtime;
+        }
+        return new IOException(what + " failed", failure);
     }
 
     /**
@@ -437,17 +501,6 @@ public final class UploadService {
     }
 
     /**
-     * Saves the running hash after a chunk, for whichever replica takes the next one. Not synced on
-     * a filesystem: after a crash a missing state only means hashing the stored bytes again.
-     */
-    private void saveHashState(String name, String uuid, UploadState state) throws IOException {
-        if (state.offset > 0) {
-            driver.putVolatileContent(PathLayout.uploadHashState(name, uuid, "sha256", state.offset),
-                    Sha256States.save(state.digest));
-        }
-    }
-
-    /**
      * The hash state of the upload's {@code size} stored bytes: the one saved at that offset if
      * there is one, otherwise by hashing the stored bytes again.
      */
@@ -562,6 +615,8 @@ public final class UploadService {
     private static final class UploadState {
         final MessageDigest digest;
         long offset;
+        /** When the upload started, once this replica has read or written it. */
+        Instant startedAt;
 
         UploadState(MessageDigest digest, long offset) {
             this.digest = digest;

@@ -13,9 +13,11 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -623,6 +625,46 @@ class UploadServiceTest {
         assertRegistryError(ErrorCode.BLOB_UPLOAD_UNKNOWN,
                 () -> uploads.append(REPO, s.uuid(), channel(new byte[1]), ChunkRange.UNDECLARED));
         assertFalse(Files.exists(uploadDir(REPO, s.uuid())), "append after cancel resurrected the upload");
+    }
+
+    /**
+     * The replica that took the last chunk does not read the start time again for the next one;
+     * an upload cancelled or finished through another replica meanwhile must still be unknown
+     * there, and the chunk must not bring the upload back.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void chunkAfterTheUploadEndedOnAnotherReplicaIsUnknown(boolean cancelled) throws IOException {
+        byte[] a = random(100, 1);
+        Registry other = TestSupport.registry(root, clock);
+        UploadSession s = uploads.start(REPO);
+        uploads.append(REPO, s.uuid(), channel(a), new ChunkRange(0, 100));
+        if (cancelled) {
+            other.uploads().cancel(REPO, s.uuid());
+        } else {
+            other.uploads().complete(REPO, s.uuid(), Digest.sha256(a), null, ChunkRange.UNDECLARED);
+        }
+        assertFalse(Files.exists(uploadDir(REPO, s.uuid())));
+        assertRegistryError(ErrorCode.BLOB_UPLOAD_UNKNOWN,
+                () -> uploads.append(REPO, s.uuid(), channel(random(50, 2)), new ChunkRange(100, 50)));
+        assertRegistryError(ErrorCode.BLOB_UPLOAD_UNKNOWN,
+                () -> uploads.append(REPO, s.uuid(), channel(random(50, 2)), ChunkRange.UNDECLARED));
+        assertFalse(Files.exists(uploadDir(REPO, s.uuid())), "a chunk brought the ended upload back");
+    }
+
+    /** Each chunk's hash state is saved at the offset it ends at, in registry:2's place. */
+    @Test
+    void everyChunkSavesItsHashStateAtItsEnd() throws IOException {
+        byte[] a = random(100, 1);
+        byte[] b = random(60, 2);
+        UploadSession s = uploads.start(REPO);
+        uploads.append(REPO, s.uuid(), channel(a), new ChunkRange(0, 100));
+        uploads.append(REPO, s.uuid(), channel(b), new ChunkRange(100, 60));
+        Path states = uploadDir(REPO, s.uuid()).resolve("hashstates/sha256");
+        assertEquals(100, Sha256States.length(Files.readAllBytes(states.resolve("100"))));
+        assertEquals(160, Sha256States.length(Files.readAllBytes(states.resolve("160"))));
+        MessageDigest restored = Sha256States.restore(Files.readAllBytes(states.resolve("160")));
+        assertEquals(Digest.sha256(concat(a, b)).hex(), HexFormat.of().formatHex(restored.digest()));
     }
 
     @Test
