@@ -102,6 +102,39 @@ class GcsRegistryServerTest extends RegistryServerTest {
                 "flows/docker/registry/v2/repositories/gcs/layout/_layers/sha256/" + hex + "/link"));
     }
 
+    /**
+     * A monolithic push streams to the blob's own object in one resumable upload finished only
+     * once the digest matched: no server-side rewrite or compose of the bytes, and a wrong digest
+     * leaves no object behind.
+     */
+    @Test
+    void monolithicPushesGoStraightToTheBlobsObject() throws Exception {
+        byte[] blob = new byte[1024 * 1024 + 77]; // several 256 KiB resumable-upload requests
+        new java.util.Random(11).nextBytes(blob);
+        String hex = sha256(blob).substring("sha256:".length());
+        long rewrites = fake.count("rewrite");
+        long composes = fake.count("compose");
+        HttpResponse<byte[]> pushed = send(request("/v2/gcs/direct/blobs/uploads/?digest=sha256:" + hex)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(blob)));
+        assertEquals(201, pushed.statusCode(), new String(pushed.body(), StandardCharsets.UTF_8));
+        assertEquals(rewrites, fake.count("rewrite"), "the blob was copied inside the bucket");
+        assertEquals(composes, fake.count("compose"), "the blob was composed inside the bucket");
+        String data = "flows/docker/registry/v2/blobs/sha256/" + hex.substring(0, 2) + "/" + hex + "/data";
+        assertArrayEquals(blob, fake.objectData("registry-flows", data).orElseThrow());
+
+        byte[] other = blob.clone();
+        other[0] ^= 1;
+        String otherHex = sha256(other).substring("sha256:".length());
+        HttpResponse<byte[]> refused = send(request("/v2/gcs/direct/blobs/uploads/?digest=sha256:" + hex)
+                .POST(HttpRequest.BodyPublishers.ofByteArray(other)));
+        assertEquals(400, refused.statusCode());
+        assertTrue(new String(refused.body(), StandardCharsets.UTF_8).contains("DIGEST_INVALID"));
+        assertArrayEquals(blob, fake.objectData("registry-flows", data).orElseThrow(), "the stored blob was touched");
+        assertTrue(fake.objectNames("registry-flows").stream().noneMatch(name -> name.contains(otherHex)));
+        assertTrue(fake.objectNames("registry-flows").stream().noneMatch(name -> name.contains("/_uploads/")),
+                fake.objectNames("registry-flows").toString());
+    }
+
     /** With redirects off, pulls are relayed from the store's signed URLs, not read through the SDK. */
     @Test
     void pullsAreRelayedFromSignedUrls() throws Exception {

@@ -54,7 +54,8 @@ import org.slf4j.LoggerFactory;
  * streams into a resumable upload, holding at most one chunk in memory; a writer reopened with
  * {@code append} (on any replica) continues by uploading only the new bytes as a part and composing
  * the stored object with it server-side, so nothing already stored is read back. Moves are a
- * server-side rewrite then a delete.
+ * server-side rewrite then a delete. An {@linkplain #atomicWriter atomic writer} uploads straight to
+ * its path and finishes the upload only on commit.
  *
  * <p>Redirects: with a service-account key, {@link #redirectUrl} signs V4 URLs with it; with
  * Application Default Credentials there is no key and blobs are served through the registry.
@@ -327,6 +328,21 @@ public final class GcsDriver implements StorageDriver {
             throw new IllegalArgumentException("cannot write the root directory");
         }
         return GcsWriter.open(this, path, append);
+    }
+
+    /**
+     * A resumable upload straight to {@code path}: GCS creates the object only when the upload is
+     * finished, which is the commit, so a writer closed without commit (or cancelled) leaves
+     * whatever was at the path. Its unfinished session is left for GCS to forget, as a cancelled
+     * {@link #writer} upload is.
+     */
+    @Override
+    public Optional<StorageWriter> atomicWriter(String path) throws IOException {
+        StoragePaths.check(path);
+        if (key(path).isEmpty()) {
+            throw new IllegalArgumentException("cannot write the root directory");
+        }
+        return Optional.of(GcsWriter.atomic(this, path));
     }
 
     /** The name of a new upload part for {@code path}: a hidden sibling that listings leave out. */

@@ -22,6 +22,10 @@ import java.nio.ByteBuffer;
  * generation this writer started from, so two writers racing on one path cannot both win. The part
  * is then deleted. Any replica can therefore continue an upload; no session state lives in memory
  * between writers.
+ *
+ * <p>An <em>atomic</em> writer ({@link GcsDriver#atomicWriter}) streams to the path itself and
+ * finishes its upload only on commit: closed without commit or cancelled, it abandons the upload,
+ * so nothing appears and an object already at the path stays.
  */
 final class GcsWriter implements StorageWriter {
     private final GcsDriver driver;
@@ -30,28 +34,36 @@ final class GcsWriter implements StorageWriter {
     /** Generation of the stored object this writer appends to; 0 when it starts a new object. */
     private final long baseGeneration;
     private final long baseSize;
+    /** Whether only a commit finishes the upload (see the class comment). */
+    private final boolean atomic;
     /** The object the stream goes to: the target itself, or a part when appending to stored bytes. */
     private BlobId streamTarget;
     private WriteChannel stream;
     private long streamed;
     private boolean finished;
 
-    private GcsWriter(GcsDriver driver, String path, long baseGeneration, long baseSize) {
+    private GcsWriter(GcsDriver driver, String path, long baseGeneration, long baseSize, boolean atomic) {
         this.driver = driver;
         this.path = path;
         this.target = driver.blobId(path);
         this.baseGeneration = baseGeneration;
         this.baseSize = baseSize;
+        this.atomic = atomic;
+    }
+
+    /** A writer of a new object at {@code path} that appears only when committed. */
+    static GcsWriter atomic(GcsDriver driver, String path) {
+        return new GcsWriter(driver, path, 0, 0, true);
     }
 
     static GcsWriter open(GcsDriver driver, String path, boolean append) throws IOException {
         if (!append) {
-            return new GcsWriter(driver, path, 0, 0);
+            return new GcsWriter(driver, path, 0, 0, false);
         }
         Blob existing = driver.getBlob(path);
         return existing == null
-                ? new GcsWriter(driver, path, 0, 0)
-                : new GcsWriter(driver, path, existing.getGeneration(), existing.getSize());
+                ? new GcsWriter(driver, path, 0, 0, false)
+                : new GcsWriter(driver, path, existing.getGeneration(), existing.getSize(), false);
     }
 
     @Override
@@ -117,6 +129,9 @@ final class GcsWriter implements StorageWriter {
         finished = true;
         // an unfinished resumable upload creates no object; GCS forgets the session after a week
         stream = null;
+        if (atomic) {
+            return; // what is at the path is not this writer's
+        }
         if (streamTarget != null && !streamTarget.equals(target)) {
             driver.deleteQuietly(streamTarget, path);
         }
@@ -128,11 +143,18 @@ final class GcsWriter implements StorageWriter {
         return !finished;
     }
 
-    /** Finishes the upload, so that the object holds everything written; a later writer may append. */
+    /**
+     * Finishes the upload, so that the object holds everything written and a later writer may
+     * append; an atomic writer that was not committed abandons its upload instead.
+     */
     @Override
     public void close() throws IOException {
         if (!finished) {
-            finish();
+            if (atomic) {
+                cancel();
+            } else {
+                finish();
+            }
         }
     }
 
