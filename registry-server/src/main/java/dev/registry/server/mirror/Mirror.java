@@ -80,6 +80,13 @@ public final class Mirror {
     private final UpstreamRegistry defaultRemote;
     private final MirrorCounters counters = new MirrorCounters();
     private final ConcurrentMap<String, Download> downloads = new ConcurrentHashMap<>();
+    /**
+     * Manifest look-ups upstream in progress, by repository and reference: a request for the same
+     * manifest meanwhile waits for that one's outcome instead of asking the upstream again. A
+     * cold cache that many nodes pull one image from at once (a rollout) then costs one manifest
+     * request upstream, which is what Docker Hub's pull limit counts, instead of one per node.
+     */
+    private final ConcurrentMap<String, CompletableFuture<Optional<ApiResponse>>> manifestChecks = new ConcurrentHashMap<>();
     /** Blob downloads in progress, checked for stalls. */
     private final java.util.Set<UpstreamBlobChannel> streaming = ConcurrentHashMap.newKeySet();
     private final Duration stallTimeout;
@@ -205,6 +212,61 @@ public final class Mirror {
      * the cache now filled); otherwise the answer to send.
      */
     public Optional<ApiResponse> manifest(String name, String reference) throws IOException {
+        String key = name + "@" + reference;
+        CompletableFuture<Optional<ApiResponse>> mine = new CompletableFuture<>();
+        CompletableFuture<Optional<ApiResponse>> leader = manifestChecks.putIfAbsent(key, mine);
+        if (leader != null) {
+            Optional<ApiResponse> shared = awaitLeader(leader);
+            if (shared.isEmpty()) {
+                return shared; // the manifest is in the cache now: served from storage
+            }
+            return checkManifest(name, reference); // an answer is not shared: one body per client
+        }
+        try {
+            Optional<ApiResponse> answer = checkManifest(name, reference);
+            mine.complete(answer);
+            return answer;
+        } catch (IOException | RuntimeException | Error e) {
+            mine.completeExceptionally(e);
+            throw e;
+        } finally {
+            manifestChecks.remove(key, mine);
+        }
+    }
+
+    /** The outcome of another request's manifest look-up: its answer, or the same failure. */
+    private static Optional<ApiResponse> awaitLeader(CompletableFuture<Optional<ApiResponse>> leader) throws IOException {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return leader.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    Throwable cause = e.getCause();
+                    if (cause instanceof RegistryException registryError) {
+                        // a copy, so that each request's error is its own object
+                        throw new RegistryException(registryError.code(), registryError.status(),
+                                registryError.getMessage(), registryError.detail());
+                    }
+                    if (cause instanceof IOException io) {
+                        throw new IOException(io.getMessage(), io);
+                    }
+                    if (cause instanceof RuntimeException runtime) {
+                        throw runtime;
+                    }
+                    throw new IOException("manifest look-up failed", cause);
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private Optional<ApiResponse> checkManifest(String name, String reference) throws IOException {
         Optional<Target> routed = pullTarget(name);
         if (routed.isEmpty()) {
             return Optional.empty();
