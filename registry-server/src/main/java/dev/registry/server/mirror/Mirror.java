@@ -234,35 +234,27 @@ public final class Mirror {
         }
     }
 
-    /** The outcome of another request's manifest look-up: its answer, or the same failure. */
+    /**
+     * The outcome of another request's manifest look-up: its answer, or the same failure; waited
+     * for as a blob download is ({@link #FOLLOWER_WAIT}, an interrupt ends the wait).
+     */
     private static Optional<ApiResponse> awaitLeader(CompletableFuture<Optional<ApiResponse>> leader) throws IOException {
-        boolean interrupted = false;
         try {
-            while (true) {
-                try {
-                    return leader.get();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                } catch (java.util.concurrent.ExecutionException e) {
-                    Throwable cause = e.getCause();
-                    if (cause instanceof RegistryException registryError) {
-                        // a copy, so that each request's error is its own object
-                        throw new RegistryException(registryError.code(), registryError.status(),
-                                registryError.getMessage(), registryError.detail());
-                    }
-                    if (cause instanceof IOException io) {
-                        throw new IOException(io.getMessage(), io);
-                    }
-                    if (cause instanceof RuntimeException runtime) {
-                        throw runtime;
-                    }
-                    throw new IOException("manifest look-up failed", cause);
-                }
+            return leader.get(FOLLOWER_WAIT.toSeconds(), TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RegistryException registryError) {
+                // a copy, so that each request's error is its own object
+                throw new RegistryException(registryError.code(), registryError.status(),
+                        registryError.getMessage(), registryError.detail());
             }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+            throw new IOException("the manifest look-up this request waited for failed", cause);
+        } catch (TimeoutException e) {
+            throw new RegistryException(ErrorCode.UNAVAILABLE, "the manifest is still being looked up upstream; try again later",
+                    null);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for a manifest look-up", e);
         }
     }
 

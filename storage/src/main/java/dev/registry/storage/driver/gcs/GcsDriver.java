@@ -323,11 +323,14 @@ public final class GcsDriver implements StorageDriver {
 
     @Override
     public StorageWriter writer(String path, boolean append) throws IOException {
-        String key = key(path);
-        if (key.isEmpty()) {
+        requireObjectPath(path);
+        return GcsWriter.open(this, path, append);
+    }
+
+    private void requireObjectPath(String path) {
+        if (key(path).isEmpty()) {
             throw new IllegalArgumentException("cannot write the root directory");
         }
-        return GcsWriter.open(this, path, append);
     }
 
     /**
@@ -339,9 +342,7 @@ public final class GcsDriver implements StorageDriver {
     @Override
     public Optional<StorageWriter> atomicWriter(String path) throws IOException {
         StoragePaths.check(path);
-        if (key(path).isEmpty()) {
-            throw new IllegalArgumentException("cannot write the root directory");
-        }
+        requireObjectPath(path);
         return Optional.of(GcsWriter.atomic(this, path));
     }
 
