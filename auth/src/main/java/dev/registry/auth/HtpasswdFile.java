@@ -93,6 +93,11 @@ public final class HtpasswdFile {
     public boolean verify(String user, char[] password) {
         Snapshot current = current();
         String hash = current.hashes().get(user);
+        if (hash == null) {
+            // added a moment ago, within the file's check interval: `htpasswd -B` then a login
+            current = file.fresh();
+            hash = current.hashes().get(user);
+        }
         String cacheEntry = cacheEntry(user, password);
         if (hash != null && hash.equals(verified.getIfPresent(cacheEntry))) {
             return true;

@@ -81,6 +81,10 @@ public final class LoginTokens {
             return Optional.empty();
         }
         LoginToken token = current().byId().get(id.get());
+        if (token == null) {
+            // created a moment ago, within the file's check interval: `token create` then a login
+            token = file.fresh().byId().get(id.get());
+        }
         byte[] hash = LoginToken.sha256Of(password);
         boolean matches = token != null ? token.matches(hash) : MessageDigest.isEqual(NO_HASH, hash);
         if (token == null || !matches || !token.validAt(clock.instant())) {

@@ -48,6 +48,9 @@ final class WatchedFile<T> {
     private record Loaded<T>(T value, Stamp stamp) {
     }
 
+    /** How often {@link #fresh()} looks at most: bounds the {@code stat}s a stream of unknown names costs. */
+    static final long RECHECK_NANOS = Duration.ofMillis(20).toNanos();
+
     private final Path path;
     private final long intervalNanos;
     private final LongSupplier nanoTime;
@@ -93,12 +96,25 @@ final class WatchedFile<T> {
 
     /** The value of the file as of at most one interval ago. */
     T get() {
+        return checkedWithin(intervalNanos);
+    }
+
+    /**
+     * The value of the file as it is now, give or take {@link #RECHECK_NANOS}: for a look-up that
+     * found nothing, as a token created or a user added a moment ago (within the interval) is not
+     * in the value {@link #get()} returns yet. Costs a {@code stat}, and a read only if the file changed.
+     */
+    T fresh() {
+        return checkedWithin(Math.min(intervalNanos, RECHECK_NANOS));
+    }
+
+    private T checkedWithin(long withinNanos) {
         long now = nanoTime.getAsLong();
-        if (now - lastCheck < intervalNanos) {
+        if (now - lastCheck < withinNanos) {
             return loaded.value();
         }
         synchronized (reloadLock) {
-            if (now - lastCheck < intervalNanos) {
+            if (now - lastCheck < withinNanos) {
                 return loaded.value();
             }
             lastCheck = now;

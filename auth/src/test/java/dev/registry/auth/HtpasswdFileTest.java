@@ -116,6 +116,21 @@ class HtpasswdFileTest {
         assertTrue(users.verify("bob", "S3cr3t!".toCharArray()));
     }
 
+    /** `htpasswd -B` and then a login at once: an unknown user makes the file be looked at again. */
+    @Test
+    void aUserAddedAMomentAgoLogsInAtOnce() throws IOException {
+        HtpasswdFile users = file(ALICE);
+        Path path = users.path();
+        nanos.addAndGet(Duration.ofMillis(300).toNanos());
+        assertFalse(users.verify("bob", "S3cr3t!".toCharArray()), "no bob yet");
+        Files.writeString(path, ALICE + "\n" + BOB + "\n");
+        Files.setLastModifiedTime(path, FileTime.fromMillis(Files.getLastModifiedTime(path).toMillis() + 5000));
+
+        assertFalse(users.verify("bob", "S3cr3t!".toCharArray()), "an unknown user looks again at most every 20 ms");
+        nanos.addAndGet(Duration.ofMillis(20).toNanos());
+        assertTrue(users.verify("bob", "S3cr3t!".toCharArray()), "within the second, not after it");
+    }
+
     @Test
     void reloadNoticesAFileSwappedInWithTheSameSizeAndModificationTime() throws IOException {
         // as a Kubernetes Secret update does: another file (inode) under the path

@@ -104,6 +104,29 @@ class LoginTokensTest {
         assertEquals(Optional.empty(), tokens.verify(issued.text().toCharArray()), "revoked");
     }
 
+    /** `token create` and then a login at once: an unknown id makes the file be looked at again. */
+    @Test
+    void aTokenCreatedAMomentAgoWorksAtOnce() throws IOException {
+        Path file = dir.resolve("tokens.json");
+        LoginTokens tokens = tokens(file);
+        nanos.addAndGet(Duration.ofMillis(300).toNanos());
+        LoginToken.Issued unknown = LoginToken.generate("alice", "", NOW, null);
+        assertEquals(Optional.empty(), tokens.verify(unknown.text().toCharArray()), "no file: looked at it now");
+
+        LoginToken.Issued issued = LoginTokenFile.create(file, "alice", "ci", NOW, null);
+        assertEquals(Optional.empty(), tokens.verify(issued.text().toCharArray()),
+                "an unknown id looks again at most every 20 ms");
+        nanos.addAndGet(Duration.ofMillis(20).toNanos());
+        assertTrue(tokens.verify(issued.text().toCharArray()).isPresent(), "within the second, not after it");
+
+        // a revocation still waits for the interval: a known id does not make the file be read
+        LoginTokenFile.revoke(file, issued.token().id());
+        nanos.addAndGet(Duration.ofMillis(500).toNanos());
+        assertTrue(tokens.verify(issued.text().toCharArray()).isPresent(), "revoked, not yet looked at");
+        nanos.addAndGet(Duration.ofMillis(500).toNanos());
+        assertEquals(Optional.empty(), tokens.verify(issued.text().toCharArray()), "revoked within a second");
+    }
+
     @Test
     void aFileSwappedInLikeAKubernetesSecretUpdateIsPickedUp() throws IOException {
         // A Secret volume's file is a symlink into a directory the kubelet replaces as a whole.
