@@ -14,6 +14,7 @@ package dev.registry.storage;
  *     _manifests/tags/&lt;tag&gt;/index/&lt;alg&gt;/&lt;hex&gt;/link
  *     _uploads/&lt;uuid&gt;/data, startedat
  *     _uploads/&lt;uuid&gt;/hashstates/&lt;alg&gt;/&lt;offset&gt;   (running hash after offset bytes)
+ *     _uploads/&lt;uuid&gt;/taggedhashstates/&lt;alg&gt;/&lt;offset&gt;/&lt;tag&gt;   (the same, for the bytes a content tag names)
  *     _referrers/&lt;subject alg&gt;/&lt;subject hex&gt;/&lt;alg&gt;/&lt;hex&gt;/link   (ours; distribution skips "_" directories)
  *     _proxy/cache                      (ours: the repository is a mirror's cache; JSON, see CachedRepositories)
  *     _proxy/tags/&lt;tag&gt;/checked         (ours: when the mirror last checked the tag upstream)
@@ -90,6 +91,20 @@ public final class PathLayout {
 
     public static String uploadStartedAt(String name, String uuid) {
         return uploadDirectory(name, uuid) + "/startedat";
+    }
+
+    /**
+     * The saved hash state of an upload after its first {@code offset} bytes, tied to the bytes it
+     * describes by the writer's content tag ({@code StorageWriter.contentTag}); beside registry:2's
+     * untied one, which two replicas taking one chunk at once could both write.
+     */
+    public static String uploadTaggedHashState(String name, String uuid, String algorithm, long offset, String tag) {
+        return uploadTaggedHashStates(name, uuid, algorithm, offset) + "/" + tag;
+    }
+
+    /** The directory of an upload's tagged hash states after its first {@code offset} bytes. */
+    public static String uploadTaggedHashStates(String name, String uuid, String algorithm, long offset) {
+        return uploadDirectory(name, uuid) + "/taggedhashstates/" + algorithm + "/" + offset;
     }
 
     /** The saved hash state of an upload after its first {@code offset} bytes, as registry:2 keeps it. */

@@ -2,6 +2,7 @@ package dev.registry.storage;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.registry.storage.driver.ConcurrentWriteException;
 import dev.registry.storage.driver.PathNotFoundException;
 import dev.registry.storage.driver.StorageDriver;
 import dev.registry.storage.driver.StorageWriter;
@@ -148,25 +149,28 @@ public final class UploadService {
                     return direct.get();
                 }
             }
-            UploadState state = lastChunk != null
-                    ? appendLocked(name, uuid, lastChunk, range, false, false)
-                    : currentState(name, uuid);
+            if (lastChunk != null) {
+                appendLocked(name, uuid, lastChunk, range, false, false);
+            }
             String data = PathLayout.uploadData(name, uuid);
+            UploadState state;
+            // published before the writer closes: a backend that lets one writer append at a time
+            // (see StorageWriter.contentTag) holds off any other until the bytes are the blob's
             try (StorageWriter writer = driver.writer(data, true)) {
-                if (writer.size() != state.offset) {
-                    // appended elsewhere (another replica): verify what is stored, not what we saw
-                    state = rebuild(name, uuid, writer.size());
-                }
+                // appended elsewhere (another replica) since: verify what is stored, not what we saw
+                state = stateOf(name, uuid, writer);
                 writer.commit();
+                Digest actual = expected.algorithm().equals("sha256")
+                        ? Digest.of("sha256", cloneDigest(state.digest))
+                        : Digest.of(expected.algorithm(), hashStored(name, uuid, expected.algorithm()).digest);
+                if (!actual.equals(expected)) {
+                    cancelLocked(name, uuid);
+                    throw digestMismatch(expected, actual);
+                }
+                blobs.publish(data, expected, state.offset);
+            } catch (ConcurrentWriteException e) {
+                throw concurrentWrite(name, uuid, e);
             }
-            Digest actual = expected.algorithm().equals("sha256")
-                    ? Digest.of("sha256", cloneDigest(state.digest))
-                    : Digest.of(expected.algorithm(), hashStored(name, uuid, expected.algorithm()).digest);
-            if (!actual.equals(expected)) {
-                cancelLocked(name, uuid);
-                throw digestMismatch(expected, actual);
-            }
-            blobs.publish(data, expected, state.offset);
             blobs.link(name, expected);
             cancelLocked(name, uuid);
             return new BlobInfo(expected, state.offset);
@@ -306,19 +310,21 @@ public final class UploadService {
      */
     private UploadState appendLocked(String name, String uuid, ReadableByteChannel body, ChunkRange range,
                                      boolean unverified, boolean saveState) throws IOException {
-        UploadState state = currentState(name, uuid);
         String data = PathLayout.uploadData(name, uuid);
+        UploadState state;
         long written = 0;
         boolean ok = false;
         Future<?> savingState = null;
+        byte[] saved = null;
+        StorageWriter appended;
         try (StorageWriter writer = driver.writer(data, true)) {
-            if (writer.size() != state.offset) {
-                if (unverified) {
-                    requireStarted(name, uuid, writer);
-                }
-                // Someone else (another replica, or a failed chunk) changed the data: resync.
-                state = rebuild(name, uuid, writer.size());
+            appended = writer;
+            UploadState cached = states.getIfPresent(key(name, uuid));
+            if (unverified && !describes(cached, writer)) {
+                requireStarted(name, uuid, writer);
             }
+            // Someone else (another replica, or a failed chunk) may have changed the data: resync.
+            state = stateOf(name, uuid, writer);
             if (range.start() >= 0 && range.start() != state.offset) {
                 ok = true;
                 throw new UploadRangeException("chunk starts at " + range.start() + " but the upload holds " + state.offset + " bytes", state.offset);
@@ -327,16 +333,21 @@ public final class UploadService {
             state.offset += written;
             if (saveState && state.offset > 0) {
                 // Not synced on a filesystem: after a crash a missing state only means hashing the
-                // stored bytes again. A state saved for a chunk that then fails is harmless: it is
-                // for bytes the upload does not hold, and the next chunk to end there saves its own.
-                byte[] saved = Sha256States.save(state.digest);
+                // stored bytes again. A state saved for a chunk that then fails is harmless where the
+                // backend tags content: there it is read only if no tagged state exists for that
+                // offset (see rebuild), and each chunk that ends there leaves one for its own bytes.
+                byte[] bytes = Sha256States.save(state.digest);
+                saved = bytes;
                 String path = PathLayout.uploadHashState(name, uuid, "sha256", state.offset);
                 savingState = STATE_SAVERS.submit(() -> {
-                    driver.putVolatileContent(path, saved);
+                    driver.putVolatileContent(path, bytes);
                     return null;
                 });
             }
             ok = true;
+        } catch (ConcurrentWriteException e) {
+            ok = false;
+            throw concurrentWrite(name, uuid, e);
         } finally {
             if (savingState != null) {
                 awaitUninterruptibly(savingState);
@@ -349,7 +360,43 @@ public final class UploadService {
         if (savingState != null && savingState.state() == Future.State.FAILED) {
             throw asIOException("saving the hash state of upload " + uuid, savingState.exceptionNow());
         }
+        // Only now is it known which bytes this chunk left (on S3, its part's ETag): the state
+        // saved under that tag is the one a replica continuing from these bytes reads.
+        state.tag = appended.contentTag();
+        if (saved != null && state.tag != null) {
+            try {
+                driver.putVolatileContent(PathLayout.uploadTaggedHashState(name, uuid, "sha256", state.offset, state.tag), saved);
+            } catch (IOException | RuntimeException e) {
+                states.invalidate(key(name, uuid));
+                throw e;
+            }
+        }
         return state;
+    }
+
+    /** Whether {@code state} is for exactly the bytes {@code writer} found. */
+    private static boolean describes(UploadState state, StorageWriter writer) {
+        if (state == null || state.offset != writer.size()) {
+            return false;
+        }
+        String tag = writer.contentTag();
+        return tag == null || state.offset == 0 || tag.equals(state.tag);
+    }
+
+    /** The hash state of the bytes {@code writer} found: this replica's if it describes them, else rebuilt. */
+    private UploadState stateOf(String name, String uuid, StorageWriter writer) throws IOException {
+        UploadState cached = states.getIfPresent(key(name, uuid));
+        return describes(cached, writer) ? cached : rebuild(name, uuid, writer.size(), writer.contentTag());
+    }
+
+    /**
+     * Another writer is appending to the upload, or did since this one opened it: a client sent two
+     * requests for one upload at once, to two replicas. The client learns the upload's size.
+     */
+    private UploadRangeException concurrentWrite(String name, String uuid, ConcurrentWriteException e) {
+        states.invalidate(key(name, uuid));
+        log.warn("upload {}/{}: another request is writing to it at the same time", name, uuid);
+        return new UploadRangeException("another request is writing to this upload", e.size());
     }
 
     /**
@@ -492,37 +539,36 @@ public final class UploadService {
         }
     }
 
-    private UploadState currentState(String name, String uuid) throws IOException {
-        UploadState state = states.getIfPresent(key(name, uuid));
-        if (state == null) {
-            state = rebuild(name, uuid, storedSize(name, uuid));
-        }
-        return state;
-    }
-
     /**
-     * The hash state of the upload's {@code size} stored bytes: the one saved at that offset if
-     * there is one, otherwise by hashing the stored bytes again.
+     * The hash state of the upload's {@code size} stored bytes, which {@code tag} names where the
+     * backend tags content: the state saved under that tag; else the one saved at that offset by
+     * registry:2's rule, unless a state tagged for other bytes at that offset shows that two
+     * writers took it (then only the bytes themselves can tell); else by hashing the stored bytes.
      */
-    private UploadState rebuild(String name, String uuid, long size) throws IOException {
+    private UploadState rebuild(String name, String uuid, long size, String tag) throws IOException {
         if (size == 0) {
             UploadState empty = new UploadState(Sha256States.newDigest(), 0);
             states.put(key(name, uuid), empty);
             return empty;
         }
-        try {
-            byte[] saved = driver.getContent(PathLayout.uploadHashState(name, uuid, "sha256", size));
-            if (Sha256States.length(saved) == size) {
-                UploadState state = new UploadState(Sha256States.restore(saved), size);
-                states.put(key(name, uuid), state);
-                return state;
+        boolean untaggedUsable = true;
+        if (tag != null) {
+            UploadState tagged = restore(name, uuid, PathLayout.uploadTaggedHashState(name, uuid, "sha256", size, tag), size, tag);
+            if (tagged != null) {
+                return tagged;
             }
-            log.warn("upload {}/{}: the hash state saved at offset {} is for {} bytes; hashing the stored bytes",
-                    name, uuid, size, Sha256States.length(saved));
-        } catch (PathNotFoundException | IllegalArgumentException unusable) {
-            // none saved at this size (or not ours to read): hash what is stored
+            untaggedUsable = !hasTaggedStates(name, uuid, size);
+        }
+        if (untaggedUsable) {
+            UploadState untagged = restore(name, uuid, PathLayout.uploadHashState(name, uuid, "sha256", size), size, tag);
+            if (untagged != null) {
+                return untagged;
+            }
+        } else {
+            log.warn("upload {}/{}: two writers appended at offset {}; hashing the stored bytes", name, uuid, size);
         }
         UploadState state = hashStored(name, uuid, "sha256");
+        state.tag = tag;
         if (state.offset != size) {
             // an object store cannot read back an unfinished upload: without its hash state, give up
             states.invalidate(key(name, uuid));
@@ -531,6 +577,32 @@ public final class UploadService {
         }
         states.put(key(name, uuid), state);
         return state;
+    }
+
+    /** The state saved at {@code path} if it is for {@code size} bytes, cached as this upload's; else {@code null}. */
+    private UploadState restore(String name, String uuid, String path, long size, String tag) throws IOException {
+        try {
+            byte[] saved = driver.getContent(path);
+            if (Sha256States.length(saved) == size) {
+                UploadState state = new UploadState(Sha256States.restore(saved), size);
+                state.tag = tag;
+                states.put(key(name, uuid), state);
+                return state;
+            }
+            log.warn("upload {}/{}: the hash state saved at offset {} is for {} bytes; not using it",
+                    name, uuid, size, Sha256States.length(saved));
+        } catch (PathNotFoundException | IllegalArgumentException unusable) {
+            // none saved at this size (or not ours to read)
+        }
+        return null;
+    }
+
+    private boolean hasTaggedStates(String name, String uuid, long size) throws IOException {
+        try {
+            return !driver.list(PathLayout.uploadTaggedHashStates(name, uuid, "sha256", size)).isEmpty();
+        } catch (PathNotFoundException none) {
+            return false;
+        }
     }
 
     /** Hashes the upload's stored bytes from the start. */
@@ -617,6 +689,8 @@ public final class UploadService {
         long offset;
         /** When the upload started, once this replica has read or written it. */
         Instant startedAt;
+        /** The content tag of the stored bytes this state is for; {@code null} where the backend has none. */
+        String tag;
 
         UploadState(MessageDigest digest, long offset) {
             this.digest = digest;

@@ -38,4 +38,19 @@ public interface StorageWriter extends WritableByteChannel {
 
     /** Abandons the write and removes what was written. */
     void cancel() throws IOException;
+
+    /**
+     * Names exactly the bytes the object holds as this writer knows them: before its first write,
+     * what it found; after {@link #close()}, what it left. Two writers that appended different
+     * bytes at the same offset (two replicas taking one upload's chunk at once) leave different
+     * tags, even where the store keeps only one of them, so whatever is kept beside an upload (its
+     * running hash) can be tied to the bytes it describes.
+     *
+     * <p>{@code null} where the backend lets only one writer append at a time: there a writer that
+     * finds another one appending, or the object changed since it opened it, fails with
+     * {@link ConcurrentWriteException}, and the size alone tells what the object holds.
+     */
+    default String contentTag() {
+        return null;
+    }
 }

@@ -1,5 +1,6 @@
 package dev.registry.storage.driver.filesystem;
 
+import dev.registry.storage.driver.ConcurrentWriteException;
 import dev.registry.storage.driver.FileInfo;
 import dev.registry.storage.driver.PathNotFoundException;
 import dev.registry.storage.driver.StorageDriver;
@@ -9,6 +10,8 @@ import dev.registry.storage.driver.StorageWriter;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
@@ -224,7 +227,11 @@ public final class FilesystemDriver implements StorageDriver {
                 : openCreatingParents(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
         long size = channel.size();
         channel.position(size);
-        return new FileWriter(file, channel, size);
+        return new FileWriter(file, channel, size, append ? fileKey(file) : null);
+    }
+
+    private static Object fileKey(Path file) throws IOException {
+        return Files.readAttributes(file, BasicFileAttributes.class).fileKey();
     }
 
     @Override
@@ -311,6 +318,13 @@ public final class FilesystemDriver implements StorageDriver {
 
         private final Path file;
         private final FileChannel channel;
+        /**
+         * The file's identity when an appending writer opened it, {@code null} for a new file:
+         * the path must still name this file when the writer takes its lock (see {@link #claim}).
+         */
+        private final Object appendedKey;
+        /** Held from an appending writer's first write or commit until it closes. */
+        private FileLock lock;
         /** Opened by the first flush that drops pages; {@code null} before, or where unsupported. */
         private PageCacheAdvice advice;
         private boolean closed;
@@ -321,15 +335,65 @@ public final class FilesystemDriver implements StorageDriver {
         private long unflushed;
         private CompletableFuture<Void> flushing = CompletableFuture.completedFuture(null);
 
-        FileWriter(Path file, FileChannel channel, long size) {
+        FileWriter(Path file, FileChannel channel, long size, Object appendedKey) {
             this.file = file;
             this.channel = channel;
+            this.appendedKey = appendedKey;
             this.end = size;
             this.undropped = size;
         }
 
+        /**
+         * Makes this the only writer of an appended file, before its first byte or its commit: two
+         * replicas sharing a volume could otherwise both write a chunk at one offset, one over the
+         * other, and each save a hash state for the bytes it wrote. An advisory lock on the file
+         * (a POSIX lock, which NFSv4 shares between hosts) is held until close, and whoever gets it
+         * second finds the file longer than when it opened it, or no longer at its path (committed
+         * and moved), and fails. Only one such writer is used per replica at a time, so within the
+         * process an overlap is another replica's writer too.
+         */
+        private void claim() throws IOException {
+            if (appendedKey == null || lock != null) {
+                return;
+            }
+            FileLock acquired;
+            try {
+                acquired = channel.tryLock();
+            } catch (OverlappingFileLockException heldInThisProcess) {
+                acquired = null;
+            }
+            if (acquired == null) {
+                throw new ConcurrentWriteException(file.toString(), channel.size());
+            }
+            lock = acquired;
+            long now = channel.size();
+            Object key;
+            try {
+                key = fileKey(file);
+            } catch (NoSuchFileException moved) {
+                key = null;
+            }
+            if (now != end || !appendedKey.equals(key)) {
+                unlock();
+                throw new ConcurrentWriteException(file.toString(), now);
+            }
+        }
+
+        private void unlock() {
+            FileLock held = lock;
+            lock = null;
+            if (held != null) {
+                try {
+                    held.release();
+                } catch (IOException ignored) {
+                    // the channel is closed, which released it
+                }
+            }
+        }
+
         @Override
         public int write(ByteBuffer source) throws IOException {
+            claim();
             int written = 0;
             while (source.hasRemaining()) {
                 written += channel.write(source);
@@ -340,6 +404,7 @@ public final class FilesystemDriver implements StorageDriver {
 
         @Override
         public long writeAll(ByteBuffer[] sources) throws IOException {
+            claim();
             long total = 0;
             for (ByteBuffer source : sources) {
                 total += source.remaining();
@@ -398,6 +463,7 @@ public final class FilesystemDriver implements StorageDriver {
          */
         @Override
         public void commit() throws IOException {
+            claim();
             flushing.join();
             channel.force(true);
             unflushed = 0;
@@ -424,6 +490,8 @@ public final class FilesystemDriver implements StorageDriver {
             if (!channel.isOpen()) {
                 return;
             }
+            // now, not when the background flush below closes the channel: the next chunk may come at once
+            unlock();
             boolean flush = unflushed >= FLUSH_ON_CLOSE_BYTES;
             unflushed = 0;
             if (!flush && flushing.isDone()) {

@@ -6,6 +6,7 @@ import com.google.cloud.storage.BlobId;
 import com.google.cloud.storage.BlobInfo;
 import com.google.cloud.storage.Storage;
 import com.google.cloud.storage.StorageException;
+import dev.registry.storage.driver.ConcurrentWriteException;
 import dev.registry.storage.driver.StorageWriter;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -36,14 +37,20 @@ final class GcsWriter implements StorageWriter {
     private final long baseSize;
     /** Whether only a commit finishes the upload (see the class comment). */
     private final boolean atomic;
+    /** Whether this writer appends to an object that did not exist: it must still not exist when it creates it. */
+    private final boolean createOnly;
+    /** The generation this writer left at the path once it finished, 0 before. */
+    private long finishedGeneration;
     /** The object the stream goes to: the target itself, or a part when appending to stored bytes. */
     private BlobId streamTarget;
     private WriteChannel stream;
     private long streamed;
     private boolean finished;
 
-    private GcsWriter(GcsDriver driver, String path, long baseGeneration, long baseSize, boolean atomic) {
+    private GcsWriter(GcsDriver driver, String path, long baseGeneration, long baseSize, boolean atomic,
+                      boolean createOnly) {
         this.driver = driver;
+        this.createOnly = createOnly;
         this.path = path;
         this.target = driver.blobId(path);
         this.baseGeneration = baseGeneration;
@@ -53,17 +60,17 @@ final class GcsWriter implements StorageWriter {
 
     /** A writer of a new object at {@code path} that appears only when committed. */
     static GcsWriter atomic(GcsDriver driver, String path) {
-        return new GcsWriter(driver, path, 0, 0, true);
+        return new GcsWriter(driver, path, 0, 0, true, false);
     }
 
     static GcsWriter open(GcsDriver driver, String path, boolean append) throws IOException {
         if (!append) {
-            return new GcsWriter(driver, path, 0, 0, false);
+            return new GcsWriter(driver, path, 0, 0, false, false);
         }
         Blob existing = driver.getBlob(path);
         return existing == null
-                ? new GcsWriter(driver, path, 0, 0, false)
-                : new GcsWriter(driver, path, existing.getGeneration(), existing.getSize(), false);
+                ? new GcsWriter(driver, path, 0, 0, false, true)
+                : new GcsWriter(driver, path, existing.getGeneration(), existing.getSize(), false, false);
     }
 
     @Override
@@ -92,8 +99,9 @@ final class GcsWriter implements StorageWriter {
             Storage.BlobWriteOption precondition;
             if (baseGeneration == 0) {
                 streamTarget = target;
-                // a new object replaces whatever is there (append found nothing, or this is a rewrite)
-                precondition = null;
+                // a rewrite replaces whatever is there; an append that found nothing creates the
+                // object only if nobody else did meanwhile (two replicas taking one first chunk)
+                precondition = createOnly ? Storage.BlobWriteOption.doesNotExist() : null;
             } else {
                 streamTarget = BlobId.of(driver.bucket(), driver.partKey(path));
                 precondition = Storage.BlobWriteOption.doesNotExist();
@@ -114,6 +122,17 @@ final class GcsWriter implements StorageWriter {
     @Override
     public long size() {
         return baseSize + streamed;
+    }
+
+    /**
+     * The object's generation: what this writer found, or what it left once finished. Each append
+     * makes a new generation, and of two appends to one generation only one can finish (the
+     * other's compose or create fails its precondition).
+     */
+    @Override
+    public String contentTag() {
+        long generation = finished ? finishedGeneration : baseGeneration;
+        return generation == 0 ? null : Long.toString(generation);
     }
 
     @Override
@@ -165,28 +184,38 @@ final class GcsWriter implements StorageWriter {
             if (stream == null) {
                 if (baseGeneration == 0) {
                     // nothing written to a new (or rewritten) object: it still has to exist, empty
-                    storage.create(BlobInfo.newBuilder(target).setContentType(GcsDriver.CONTENT_TYPE).build(), new byte[0]);
+                    BlobInfo empty = BlobInfo.newBuilder(target).setContentType(GcsDriver.CONTENT_TYPE).build();
+                    finishedGeneration = (createOnly
+                            ? storage.create(empty, new byte[0], Storage.BlobTargetOption.doesNotExist())
+                            : storage.create(empty, new byte[0])).getGeneration();
+                } else {
+                    finishedGeneration = baseGeneration;
                 }
                 return;
             }
             stream.close();
             if (streamTarget.equals(target)) {
+                // Created under doesNotExist: this generation is ours, unless another writer has
+                // appended since; its generation then describes more bytes than this writer's
+                // size, so a state saved for this writer's size under it is never taken for them.
+                Blob created = driver.getBlob(path);
+                finishedGeneration = created == null ? 0 : created.getGeneration();
                 return;
             }
             try {
-                storage.compose(Storage.ComposeRequest.newBuilder()
+                finishedGeneration = storage.compose(Storage.ComposeRequest.newBuilder()
                         .addSource(target.getName(), baseGeneration)
                         .addSource(streamTarget.getName())
                         .setTarget(BlobInfo.newBuilder(target).setContentType(GcsDriver.CONTENT_TYPE).build())
                         .setTargetOptions(Storage.BlobTargetOption.generationMatch(baseGeneration))
-                        .build());
+                        .build()).getGeneration();
             } finally {
                 driver.deleteQuietly(streamTarget, path);
             }
         } catch (StorageException e) {
             if (e.getCode() == 412 || e.getCode() == 404 && streamTarget != null && !streamTarget.equals(target)) {
                 // the generation appended to was replaced (412) or is gone (404: replaced or cancelled)
-                throw new IOException(path + " was changed by another writer while this one appended to it", e);
+                throw (IOException) new ConcurrentWriteException(path, baseSize).initCause(e);
             }
             throw GcsDriver.translate(path, e);
         }

@@ -10,7 +10,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 
 /**
@@ -99,6 +103,35 @@ final class S3Writer implements StorageWriter {
     @Override
     public long size() {
         return continued + partBytes + buffered;
+    }
+
+    /**
+     * The upload and its parts' ETags: S3 keeps the last of two parts uploaded under one number,
+     * and a part's ETag changes with its bytes, so two writers that took the same part leave
+     * different tags. {@code null} while the bytes are a committed object being continued (or
+     * nothing): registry logic then goes by the size alone.
+     */
+    @Override
+    public String contentTag() {
+        if (uploadId == null || continued > 0 || buffered > 0) {
+            return null;
+        }
+        MessageDigest sha256;
+        try {
+            sha256 = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+        sha256.update(uploadId.getBytes(StandardCharsets.UTF_8));
+        for (Part part : parts) {
+            sha256.update(("\n" + part.number() + " " + unquoted(part.etag()) + " " + part.size()).getBytes(StandardCharsets.UTF_8));
+        }
+        return HexFormat.of().formatHex(sha256.digest(), 0, 16);
+    }
+
+    /** An ETag as S3 lists it and as it answers an upload: servers differ in quoting it. */
+    private static String unquoted(String etag) {
+        return etag == null ? "" : etag.replace("\"", "");
     }
 
     /**

@@ -1,0 +1,323 @@
+package dev.registry.storage;
+
+import dev.registry.storage.driver.ForwardingDriver;
+import dev.registry.storage.driver.StorageDriver;
+import dev.registry.storage.driver.StorageWriter;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static dev.registry.storage.TestSupport.channel;
+import static dev.registry.storage.TestSupport.concat;
+import static dev.registry.storage.TestSupport.random;
+import static dev.registry.storage.TestSupport.readAll;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * One chunk of an upload taken by two replicas at once, with different bytes: a client (or an
+ * attacker with push rights) sending the same {@code PATCH} range twice, to two replicas behind a
+ * load balancer. Whatever each replica answers, the registry must never publish a blob whose
+ * bytes are not the ones its digest names. Blobs are shared by every repository, so a blob stored
+ * under the digest of content not yet pushed (a public base layer, say) would break that layer
+ * for everyone who pushes it later: clients skip uploading a blob the registry says it has.
+ *
+ * <p>The interleavings are forced, not hoped for: replica B opens the upload, then replica A writes
+ * the chunk with its bytes, then B writes its bytes, and one of the two hash states is saved last.
+ */
+public abstract class ConcurrentChunkContract {
+    private static final String REPO = "library/app";
+
+    /** {@code count} drivers over one fresh store, as separate replicas would have. */
+    protected abstract List<StorageDriver> replicasOfOneStore(int count) throws Exception;
+
+    /** The first chunk's size: large enough to be a whole part on an object store. */
+    protected int prefixSize() {
+        return 64 * 1024;
+    }
+
+    /**
+     * What a writer's content tag says after it closes is what the next writer, on another
+     * replica, finds; and new bytes make a new tag. Chunks sent round the replicas then continue
+     * from the state saved under that tag, and complete.
+     */
+    @org.junit.jupiter.api.Test
+    void chunksRoundTheReplicasContinueFromTheStateTaggedForTheirBytes() throws Exception {
+        List<StorageDriver> drivers = replicasOfOneStore(3);
+        String probe = PathLayout.uploadData(REPO, "00000000-0000-0000-0000-000000000000");
+        String left;
+        try (StorageWriter writer = drivers.get(0).writer(probe, true)) {
+            writer.write(ByteBuffer.wrap(random(prefixSize(), 9)));
+            writer.close();
+            left = writer.contentTag();
+        }
+        try (StorageWriter writer = drivers.get(1).writer(probe, true)) {
+            assertEquals(left, writer.contentTag(), "the tag another replica finds");
+            writer.write(ByteBuffer.wrap(random(1000, 10)));
+            writer.close();
+            if (left != null) {
+                assertTrue(!left.equals(writer.contentTag()), "new bytes, same tag " + left);
+            }
+            left = writer.contentTag();
+        }
+        try (StorageWriter writer = drivers.get(2).writer(probe, true)) {
+            assertEquals(left, writer.contentTag(), "the tag a third replica finds");
+            writer.cancel();
+        }
+
+        List<Registry> replicas = drivers.stream().map(d -> new Registry(d, true, Clock.systemUTC())).toList();
+        UploadSession session = replicas.get(0).uploads().start(REPO);
+        byte[][] chunks = {random(prefixSize(), 11), random(prefixSize(), 12), random(777, 13)};
+        long offset = 0;
+        for (int i = 0; i < chunks.length; i++) {
+            replicas.get((i + 1) % 3).uploads().append(REPO, session.uuid(), channel(chunks[i]), new ChunkRange(offset, chunks[i].length));
+            offset += chunks[i].length;
+        }
+        try (StorageWriter writer = drivers.get(0).writer(PathLayout.uploadData(REPO, session.uuid()), true)) {
+            String tag = writer.contentTag();
+            if (tag != null) {
+                assertTrue(drivers.get(0).stat(PathLayout.uploadTaggedHashState(REPO, session.uuid(), "sha256", offset, tag)).size() > 0);
+            }
+        }
+        byte[] all = concat(chunks);
+        Digest digest = Digest.sha256(all);
+        assertEquals(new BlobInfo(digest, all.length),
+                replicas.get(0).uploads().complete(REPO, session.uuid(), digest, null, ChunkRange.UNDECLARED));
+        assertArrayEquals(all, readAll(replicas.get(2).blobs().open(digest, 0)));
+    }
+
+    /**
+     * @param firstStateLast whether the hash state of the replica that wrote first lands last (on
+     *                       S3 its part is then replaced by the other's); else the second's does
+     *                       (on GCS its append is then refused, as the first changed the object)
+     */
+    @ParameterizedTest(name = "first writer''s state saved last: {0}")
+    @ValueSource(booleans = {true, false})
+    void aChunkTakenByTwoReplicasAtOnceNeverPublishesBytesUnderAnotherDigest(boolean firstStateLast) throws Exception {
+        List<StorageDriver> drivers = replicasOfOneStore(3);
+        byte[] prefix = random(prefixSize(), 1);
+        byte[] mine = random(64 * 1024, 2);
+        byte[] theirs = random(64 * 1024, 3);
+        long offset = prefix.length;
+        long end = offset + mine.length;
+
+        String heldState = PathLayout.uploadHashState(REPO, "%s", "sha256", end);
+        HoldingDriver a = new HoldingDriver(drivers.get(0), firstStateLast ? heldState : null);
+        HoldingDriver b = new HoldingDriver(drivers.get(1), firstStateLast ? null : heldState);
+        Registry replicaA = new Registry(a, true, Clock.systemUTC());
+        Registry replicaB = new Registry(b, true, Clock.systemUTC());
+        Registry replicaC = new Registry(drivers.get(2), true, Clock.systemUTC());
+
+        UploadSession session = replicaC.uploads().start(REPO);
+        a.uuid = session.uuid();
+        b.uuid = session.uuid();
+        replicaC.uploads().append(REPO, session.uuid(), channel(prefix), new ChunkRange(0, prefix.length));
+
+        ExecutorService threads = Executors.newCachedThreadPool();
+        try {
+            // B opens the upload and waits for its body
+            GatedChannel bodyB = new GatedChannel(theirs);
+            CompletableFuture<Object> chunkB = CompletableFuture.supplyAsync(() -> outcome(
+                    () -> replicaB.uploads().append(REPO, session.uuid(), bodyB, new ChunkRange(offset, theirs.length))), threads);
+            assertTrue(bodyB.reading.await(30, TimeUnit.SECONDS), "replica B never read its chunk");
+
+            // A writes the chunk at the same offset
+            CompletableFuture<Object> chunkA = CompletableFuture.supplyAsync(() -> outcome(
+                    () -> replicaA.uploads().append(REPO, session.uuid(), channel(mine), new ChunkRange(offset, mine.length))), threads);
+            assertTrue(a.chunkWritten.await(30, TimeUnit.SECONDS), "replica A never wrote its chunk");
+            Object outcomeA = firstStateLast ? null : chunkA.get(30, TimeUnit.SECONDS);
+
+            // then B writes its bytes, and the held state lands last
+            bodyB.open.countDown();
+            Object outcomeB;
+            if (firstStateLast) {
+                outcomeB = chunkB.get(30, TimeUnit.SECONDS);
+                a.stateHeld.countDown();
+                outcomeA = chunkA.get(30, TimeUnit.SECONDS);
+            } else {
+                assertTrue(b.chunkWritten.await(30, TimeUnit.SECONDS), "replica B never wrote its chunk");
+                b.stateHeld.countDown();
+                outcomeB = chunkB.get(30, TimeUnit.SECONDS);
+            }
+
+            // Either may be told it lost (416) or not; what the upload completes with must be true.
+            // The digest claimed is that of the bytes whose state landed last.
+            byte[] content = concat(prefix, firstStateLast ? mine : theirs);
+            Digest claimed = Digest.sha256(content);
+            Object completed = outcome(() -> replicaC.uploads().complete(REPO, session.uuid(), claimed, null, ChunkRange.UNDECLARED));
+            String outcomes = "A: " + outcomeA + "; B: " + outcomeB + "; complete: " + completed;
+            if (completed instanceof BlobInfo published) {
+                assertEquals(claimed, published.digest());
+                assertArrayEquals(content, readAll(replicaC.blobs().open(claimed, 0)),
+                        "published under " + claimed + " but holds other bytes (" + outcomes + ")");
+            } else {
+                assertTrue(completed instanceof RegistryException, outcomes);
+                if (replicaC.blobs().stat(REPO, claimed).isPresent() || !isAbsent(replicaC, claimed)) {
+                    fail("a failed upload left a blob " + claimed + " (" + outcomes + ")");
+                }
+            }
+        } finally {
+            a.stateHeld.countDown();
+            b.stateHeld.countDown();
+            threads.shutdown();
+        }
+    }
+
+    private static boolean isAbsent(Registry registry, Digest digest) {
+        try (ReadableByteChannel ignored = registry.blobs().open(digest, 0)) {
+            return false;
+        } catch (IOException | RegistryException absent) {
+            return true;
+        }
+    }
+
+    private interface Action {
+        Object run() throws Exception;
+    }
+
+    /** What an action returned, or the exception it threw. */
+    private static Object outcome(Action action) {
+        try {
+            return action.run();
+        } catch (Exception e) {
+            return e;
+        }
+    }
+
+    /** A body whose first read signals, then waits until the test lets it go on. */
+    private static final class GatedChannel implements ReadableByteChannel {
+        final CountDownLatch reading = new CountDownLatch(1);
+        final CountDownLatch open = new CountDownLatch(1);
+        private final ByteBuffer content;
+
+        GatedChannel(byte[] content) {
+            this.content = ByteBuffer.wrap(content);
+        }
+
+        @Override
+        public int read(ByteBuffer destination) throws IOException {
+            reading.countDown();
+            try {
+                if (!open.await(30, TimeUnit.SECONDS)) {
+                    throw new IOException("the test never let the body through");
+                }
+            } catch (InterruptedException e) {
+                throw new InterruptedIOException();
+            }
+            if (!content.hasRemaining()) {
+                return -1;
+            }
+            int n = Math.min(destination.remaining(), content.remaining());
+            destination.put(content.slice(content.position(), n));
+            content.position(content.position() + n);
+            return n;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return true;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    /** Replica A's driver: signals when a writer that wrote closes, and holds the first save of one hash state. */
+    private static final class HoldingDriver extends ForwardingDriver {
+        final CountDownLatch chunkWritten = new CountDownLatch(1);
+        final CountDownLatch stateHeld = new CountDownLatch(1);
+        private final String heldPathPattern;
+        private final AtomicBoolean held = new AtomicBoolean();
+        volatile String uuid;
+
+        HoldingDriver(StorageDriver delegate, String heldPathPattern) {
+            super(delegate);
+            this.heldPathPattern = heldPathPattern;
+        }
+
+        @Override
+        public void putVolatileContent(String path, byte[] content) throws IOException {
+            if (uuid != null && heldPathPattern != null && path.equals(heldPathPattern.replace("%s", uuid)) && held.compareAndSet(false, true)) {
+                try {
+                    if (!stateHeld.await(30, TimeUnit.SECONDS)) {
+                        throw new IOException("the test never let the state through");
+                    }
+                } catch (InterruptedException e) {
+                    throw new InterruptedIOException();
+                }
+            }
+            delegate.putVolatileContent(path, content);
+        }
+
+        @Override
+        public StorageWriter writer(String path, boolean append) throws IOException {
+            StorageWriter writer = delegate.writer(path, append);
+            return new StorageWriter() {
+                private boolean wrote;
+
+                @Override
+                public int write(ByteBuffer source) throws IOException {
+                    wrote = true;
+                    return writer.write(source);
+                }
+
+                @Override
+                public long writeAll(ByteBuffer[] sources) throws IOException {
+                    wrote = true;
+                    return writer.writeAll(sources);
+                }
+
+                @Override
+                public long size() {
+                    return writer.size();
+                }
+
+                @Override
+                public void commit() throws IOException {
+                    writer.commit();
+                }
+
+                @Override
+                public void cancel() throws IOException {
+                    writer.cancel();
+                }
+
+                @Override
+                public String contentTag() {
+                    return writer.contentTag();
+                }
+
+                @Override
+                public boolean isOpen() {
+                    return writer.isOpen();
+                }
+
+                @Override
+                public void close() throws IOException {
+                    try {
+                        writer.close();
+                    } finally {
+                        if (wrote) {
+                            chunkWritten.countDown();
+                        }
+                    }
+                }
+            };
+        }
+    }
+}
