@@ -4,6 +4,8 @@ import dev.registry.storage.driver.FileInfo;
 import dev.registry.storage.driver.PathNotFoundException;
 import dev.registry.storage.driver.StorageDriver;
 import dev.registry.storage.driver.StorageWriter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.URI;
@@ -20,6 +22,7 @@ import java.util.Optional;
  * repository links to it (through {@code _layers}, or {@code _manifests/revisions} for manifests).
  */
 public final class BlobStore {
+    private static final Logger log = LoggerFactory.getLogger(BlobStore.class);
     private final StorageDriver driver;
     private final Links links;
     private final Clock clock;
@@ -137,6 +140,13 @@ public final class BlobStore {
      * Publishes verified upload data at {@code source} as blob {@code digest}: a rename, so the
      * blob appears whole or not at all. If an identical blob is already there, the upload's copy
      * is dropped instead.
+     *
+     * <p>What is published is then checked to be {@code size} bytes. The bytes at {@code source}
+     * are the verified ones unless a writer on another replica appended to the upload after its
+     * commit (a client sending a chunk while the same upload is being completed): on an object
+     * store the move copies whatever the key holds by then. Such bytes are removed again rather
+     * than left under a digest that is not theirs. (Appends only ever lengthen an upload, so the
+     * size tells; the filesystem driver keeps other writers out until the move is done.)
      */
     void publish(String source, Digest digest, long size) throws IOException {
         FileInfo existing;
@@ -152,7 +162,21 @@ public final class BlobStore {
             driver.delete(source);
             return;
         }
-        driver.move(source, PathLayout.blobData(digest));
+        String target = PathLayout.blobData(digest);
+        try {
+            driver.move(source, target);
+        } catch (PathNotFoundException gone) {
+            // completed or cancelled on another replica meanwhile (a client racing its own upload)
+            throw new RegistryException(ErrorCode.BLOB_UPLOAD_UNKNOWN, "blob upload unknown to registry");
+        }
+        long published = driver.stat(target).size();
+        if (published != size) {
+            log.warn("blob {}: {} bytes were verified but {} published; the upload was appended to while it "
+                    + "was completed, and the blob is removed", digest, size, published);
+            driver.delete(target);
+            throw new RegistryException(ErrorCode.BLOB_UPLOAD_INVALID,
+                    "the upload was appended to while it was being completed");
+        }
     }
 
     /**

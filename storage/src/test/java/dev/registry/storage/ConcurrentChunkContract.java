@@ -177,6 +177,65 @@ public abstract class ConcurrentChunkContract {
         }
     }
 
+    /**
+     * A chunk appended (and that upload completed) on replica A while replica C completes the same
+     * upload: C verified the bytes it committed, but on an object store its move copies whatever
+     * the key holds when it runs. Every blob left in the store must hold the bytes its digest names.
+     */
+    @org.junit.jupiter.api.Test
+    void aChunkAppendedWhileAnotherReplicaCompletesIsNeverPublishedUnderItsDigest() throws Exception {
+        List<StorageDriver> drivers = replicasOfOneStore(2);
+        HoldingDriver a = new HoldingDriver(drivers.get(0), null);
+        HoldingDriver c = new HoldingDriver(drivers.get(1), null);
+        Registry replicaA = new Registry(a, true, Clock.systemUTC());
+        Registry replicaC = new Registry(c, true, Clock.systemUTC());
+        byte[] prefix = random(prefixSize(), 21);
+        byte[] extra = random(64 * 1024, 22);
+        Digest shorter = Digest.sha256(prefix);
+        Digest longer = Digest.sha256(concat(prefix, extra));
+
+        UploadSession session = replicaC.uploads().start(REPO);
+        replicaC.uploads().append(REPO, session.uuid(), channel(prefix), new ChunkRange(0, prefix.length));
+        c.holdMoves = true;
+        a.holdMoves = true;
+        ExecutorService threads = Executors.newCachedThreadPool();
+        try {
+            CompletableFuture<Object> completeC = CompletableFuture.supplyAsync(() -> outcome(
+                    () -> replicaC.uploads().complete(REPO, session.uuid(), shorter, null, ChunkRange.UNDECLARED)), threads);
+            assertTrue(c.moveReached.await(30, TimeUnit.SECONDS) || completeC.isDone(), "replica C never got to its move");
+
+            Object appended = outcome(() -> replicaA.uploads().append(REPO, session.uuid(), channel(extra),
+                    new ChunkRange(prefix.length, extra.length)));
+            CompletableFuture<Object> completeA = CompletableFuture.supplyAsync(() -> outcome(
+                    () -> replicaA.uploads().complete(REPO, session.uuid(), longer, null, ChunkRange.UNDECLARED)), threads);
+            for (int i = 0; i < 300 && a.moveReached.getCount() > 0 && !completeA.isDone(); i++) {
+                Thread.sleep(100);
+            }
+            c.moves.countDown();
+            Object outcomeC = completeC.get(30, TimeUnit.SECONDS);
+            a.moves.countDown();
+            Object outcomeA = completeA.get(30, TimeUnit.SECONDS);
+
+            String outcomes = "C: " + outcomeC + "; A's chunk: " + appended + "; A: " + outcomeA;
+            for (Digest digest : List.of(shorter, longer)) {
+                if (!isAbsent(replicaC, digest)) {
+                    byte[] stored = readAll(replicaC.blobs().open(digest, 0));
+                    assertEquals(digest, Digest.sha256(stored), "blob " + digest + " holds other bytes (" + outcomes + ")");
+                }
+            }
+            // and each side is told in the registry's terms (no 500 for a client racing itself)
+            assertTrue(outcomeC instanceof BlobInfo || outcomeC instanceof RegistryException, outcomes);
+            assertTrue(outcomeA instanceof BlobInfo || outcomeA instanceof RegistryException, outcomes);
+            if (outcomeC instanceof BlobInfo) {
+                assertArrayEquals(prefix, readAll(replicaC.blobs().open(shorter, 0)), outcomes);
+            }
+        } finally {
+            c.moves.countDown();
+            a.moves.countDown();
+            threads.shutdown();
+        }
+    }
+
     private static boolean isAbsent(Registry registry, Digest digest) {
         try (ReadableByteChannel ignored = registry.blobs().open(digest, 0)) {
             return false;
@@ -244,6 +303,25 @@ public abstract class ConcurrentChunkContract {
         private final String heldPathPattern;
         private final AtomicBoolean held = new AtomicBoolean();
         volatile String uuid;
+        /** Whether a move out of an upload waits for {@link #moves}, after signalling {@link #moveReached}. */
+        volatile boolean holdMoves;
+        final CountDownLatch moveReached = new CountDownLatch(1);
+        final CountDownLatch moves = new CountDownLatch(1);
+
+        @Override
+        public void move(String source, String destination) throws IOException {
+            if (holdMoves && source.contains("/_uploads/")) {
+                moveReached.countDown();
+                try {
+                    if (!moves.await(30, TimeUnit.SECONDS)) {
+                        throw new IOException("the test never let the move through");
+                    }
+                } catch (InterruptedException e) {
+                    throw new InterruptedIOException();
+                }
+            }
+            delegate.move(source, destination);
+        }
 
         HoldingDriver(StorageDriver delegate, String heldPathPattern) {
             super(delegate);
