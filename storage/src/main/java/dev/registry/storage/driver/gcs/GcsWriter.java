@@ -195,11 +195,13 @@ final class GcsWriter implements StorageWriter {
             }
             stream.close();
             if (streamTarget.equals(target)) {
-                // Created under doesNotExist: this generation is ours, unless another writer has
-                // appended since; its generation then describes more bytes than this writer's
-                // size, so a state saved for this writer's size under it is never taken for them.
-                Blob created = driver.getBlob(path);
-                finishedGeneration = created == null ? 0 : created.getGeneration();
+                if (createOnly) {
+                    // Created under doesNotExist: this generation is ours, unless another writer
+                    // has appended since; its generation then describes more bytes than this
+                    // writer's size, so a state saved for this size under it is never taken for them.
+                    Blob created = driver.getBlob(path);
+                    finishedGeneration = created == null ? 0 : created.getGeneration();
+                }
                 return;
             }
             try {
