@@ -123,7 +123,7 @@ public final class UploadService {
             UploadState cached = states.getIfPresent(key(name, uuid));
             Instant known = cached != null && cached.offset > 0 ? cached.startedAt : null;
             Instant startedAt = known != null ? known : startedAt(name, uuid);
-            UploadState state = appendLocked(name, uuid, body, range, known != null, true);
+            UploadState state = appendLocked(name, uuid, body, range, known != null);
             state.startedAt = startedAt;
             return new UploadSession(name, uuid, state.offset, startedAt);
         } finally {
@@ -149,16 +149,16 @@ public final class UploadService {
                     return direct.get();
                 }
             }
-            if (lastChunk != null) {
-                appendLocked(name, uuid, lastChunk, range, false, false);
-            }
             String data = PathLayout.uploadData(name, uuid);
             UploadState state;
-            // published before the writer closes: a backend that lets one writer append at a time
-            // (see StorageWriter.contentTag) holds off any other until the bytes are the blob's
+            // One writer takes the last chunk and commits, so what it verifies is what it wrote.
+            // Published before the writer closes: a backend that lets one writer append at a time
+            // (see StorageWriter.contentTag) holds off any other until the bytes are the blob's.
             try (StorageWriter writer = driver.writer(data, true)) {
-                // appended elsewhere (another replica) since: verify what is stored, not what we saw
-                state = stateOf(name, uuid, writer);
+                state = lastChunk != null
+                        ? writeChunk(writer, name, uuid, lastChunk, range, false)
+                        // appended elsewhere (another replica) since: verify what is stored, not what we saw
+                        : stateOf(name, uuid, writer);
                 writer.commit();
                 Digest actual = expected.algorithm().equals("sha256")
                         ? Digest.of("sha256", cloneDigest(state.digest))
@@ -300,38 +300,25 @@ public final class UploadService {
     }
 
     /**
-     * Writes one chunk and hashes it.
+     * Writes one chunk and hashes it, and saves the hash state after it for the replica that
+     * takes the next chunk (while the writer makes the chunk durable).
      *
      * @param unverified whether the caller has not checked that the upload exists (it knew the
      *                   upload from the chunk before): it is checked here if the stored size is not
      *                   the one this replica left
-     * @param saveState  whether to save the hash state after the chunk, for the replica that takes
-     *                   the next; saved while the writer makes the chunk durable
      */
     private UploadState appendLocked(String name, String uuid, ReadableByteChannel body, ChunkRange range,
-                                     boolean unverified, boolean saveState) throws IOException {
+                                     boolean unverified) throws IOException {
         String data = PathLayout.uploadData(name, uuid);
         UploadState state;
-        long written = 0;
         boolean ok = false;
         Future<?> savingState = null;
         byte[] saved = null;
         StorageWriter appended;
         try (StorageWriter writer = driver.writer(data, true)) {
             appended = writer;
-            UploadState cached = states.getIfPresent(key(name, uuid));
-            if (unverified && !describes(cached, writer)) {
-                requireStarted(name, uuid, writer);
-            }
-            // Someone else (another replica, or a failed chunk) may have changed the data: resync.
-            state = stateOf(name, uuid, writer);
-            if (range.start() >= 0 && range.start() != state.offset) {
-                ok = true;
-                throw new UploadRangeException("chunk starts at " + range.start() + " but the upload holds " + state.offset + " bytes", state.offset);
-            }
-            written = copyBody(body, writer, state.digest, range);
-            state.offset += written;
-            if (saveState && state.offset > 0) {
+            state = writeChunk(writer, name, uuid, body, range, unverified);
+            if (state.offset > 0) {
                 // Not synced on a filesystem: after a crash a missing state only means hashing the
                 // stored bytes again. A state saved for a chunk that then fails is harmless where the
                 // backend tags content: there it is read only if no tagged state exists for that
@@ -346,7 +333,6 @@ public final class UploadService {
             }
             ok = true;
         } catch (ConcurrentWriteException e) {
-            ok = false;
             throw concurrentWrite(name, uuid, e);
         } finally {
             if (savingState != null) {
@@ -372,6 +358,35 @@ public final class UploadService {
             }
         }
         return state;
+    }
+
+    /**
+     * Writes one chunk to the open {@code writer} and hashes it: the state after it, which is
+     * this replica's cached state. On a failure other than a wrong range the cached state is
+     * dropped, as the stored bytes and the hash may disagree.
+     */
+    private UploadState writeChunk(StorageWriter writer, String name, String uuid, ReadableByteChannel body,
+                                   ChunkRange range, boolean unverified) throws IOException {
+        boolean ok = false;
+        try {
+            UploadState cached = states.getIfPresent(key(name, uuid));
+            if (unverified && !describes(cached, writer)) {
+                requireStarted(name, uuid, writer);
+            }
+            // Someone else (another replica, or a failed chunk) may have changed the data: resync.
+            UploadState state = stateOf(name, uuid, writer);
+            if (range.start() >= 0 && range.start() != state.offset) {
+                ok = true;
+                throw new UploadRangeException("chunk starts at " + range.start() + " but the upload holds " + state.offset + " bytes", state.offset);
+            }
+            state.offset += copyBody(body, writer, state.digest, range);
+            ok = true;
+            return state;
+        } finally {
+            if (!ok) {
+                states.invalidate(key(name, uuid));
+            }
+        }
     }
 
     /** Whether {@code state} is for exactly the bytes {@code writer} found. */
