@@ -319,8 +319,9 @@ public final class FilesystemDriver implements StorageDriver {
         private final Path file;
         private final FileChannel channel;
         /**
-         * The file's identity when an appending writer opened it, {@code null} for a new file:
-         * the path must still name this file when the writer takes its lock (see {@link #claim}).
+         * The file's identity when an appending writer opened it, {@code null} for a writer that
+         * truncates: the path must still name this file when the writer takes its lock (see
+         * {@link #claim}).
          */
         private final Object appendedKey;
         /** Held from an appending writer's first write or commit until it closes. */
