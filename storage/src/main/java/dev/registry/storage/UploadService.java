@@ -370,11 +370,12 @@ public final class UploadService {
         boolean ok = false;
         try {
             UploadState cached = states.getIfPresent(key(name, uuid));
-            if (unverified && !describes(cached, writer)) {
+            boolean current = describes(cached, writer);
+            if (unverified && !current) {
                 requireStarted(name, uuid, writer);
             }
             // Someone else (another replica, or a failed chunk) may have changed the data: resync.
-            UploadState state = stateOf(name, uuid, writer);
+            UploadState state = current ? cached : rebuild(name, uuid, writer.size(), writer.contentTag());
             if (range.start() >= 0 && range.start() != state.offset) {
                 ok = true;
                 throw new UploadRangeException("chunk starts at " + range.start() + " but the upload holds " + state.offset + " bytes", state.offset);
