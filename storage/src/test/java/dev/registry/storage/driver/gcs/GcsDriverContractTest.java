@@ -2,10 +2,7 @@ package dev.registry.storage.driver.gcs;
 
 import dev.registry.storage.driver.StorageDriver;
 import dev.registry.storage.driver.StorageDriverContract;
-import java.util.Optional;
-import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The GCS driver, through the real google-cloud-storage client, against the common driver contract
@@ -14,29 +11,11 @@ import org.junit.jupiter.api.BeforeAll;
  * contract's streams take many resumable-upload requests.
  */
 class GcsDriverContractTest extends StorageDriverContract {
-    private static final AtomicInteger BUCKETS = new AtomicInteger();
-    private static FakeGcsServer fake;
-    private static FakeGcsServer.ServiceAccount account;
-
-    @BeforeAll
-    static void startFake() throws Exception {
-        fake = FakeGcsServer.start();
-        fake.requireCredentials();
-        account = fake.newServiceAccount("registry@fake-project.iam.gserviceaccount.com");
-    }
-
-    @AfterAll
-    static void stopFake() {
-        if (fake != null) {
-            fake.close();
-        }
-    }
+    @RegisterExtension
+    static final FakeGcsExtension GCS = new FakeGcsExtension();
 
     @Override
     protected StorageDriver newDriver() throws Exception {
-        String bucket = "contract-" + BUCKETS.incrementAndGet();
-        fake.createBucket(bucket);
-        return GcsDriver.open(new GcsSettings(bucket, Optional.of(account.json()), "registry/root",
-                GcsSettings.CHUNK_GRANULARITY, Optional.of(fake.endpoint()), false));
+        return GCS.openDriver(GCS.newBucket("contract"), "registry/root", GcsSettings.CHUNK_GRANULARITY);
     }
 }

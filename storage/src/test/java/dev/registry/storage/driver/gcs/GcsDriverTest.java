@@ -28,42 +28,25 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
-import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** What the GCS driver does beyond the common contract, checked against {@link FakeGcsServer}. */
 class GcsDriverTest {
     private static final int CHUNK = GcsSettings.CHUNK_GRANULARITY;
-    private static final AtomicInteger BUCKETS = new AtomicInteger();
-    private static FakeGcsServer fake;
-    private static FakeGcsServer.ServiceAccount account;
+    @RegisterExtension
+    static final FakeGcsExtension GCS = new FakeGcsExtension();
 
     private String bucket;
 
-    @BeforeAll
-    static void startFake() throws Exception {
-        fake = FakeGcsServer.start();
-        fake.requireCredentials();
-        account = fake.newServiceAccount("registry@fake-project.iam.gserviceaccount.com");
-    }
-
-    @AfterAll
-    static void stopFake() {
-        fake.close();
-    }
-
     @BeforeEach
     void newBucket() {
-        bucket = "gcs-test-" + BUCKETS.incrementAndGet();
-        fake.createBucket(bucket);
+        bucket = GCS.newBucket("gcs-test");
     }
 
     private GcsDriver open(String root) throws IOException {
-        return GcsDriver.open(new GcsSettings(bucket, Optional.of(account.json()), root, CHUNK,
-                Optional.of(fake.endpoint()), false));
+        return GCS.openDriver(bucket, root, CHUNK);
     }
 
     private static byte[] random(int size, long seed) {
@@ -86,7 +69,7 @@ class GcsDriverTest {
         open("tenant/registry").putContent("/docker/registry/v2/repositories/library/alpine/_layers/x/link", new byte[]{1});
         open("").putContent("/docker/registry/v2/blobs/sha256/ab/abc/data", new byte[]{2});
         assertEquals(List.of("docker/registry/v2/blobs/sha256/ab/abc/data",
-                "tenant/registry/docker/registry/v2/repositories/library/alpine/_layers/x/link"), fake.objectNames(bucket));
+                "tenant/registry/docker/registry/v2/repositories/library/alpine/_layers/x/link"), GCS.server().objectNames(bucket));
         assertEquals(List.of("/docker"), open("tenant/registry").list("/"));
     }
 
@@ -103,9 +86,9 @@ class GcsDriverTest {
         try (StorageWriter writer = open("r").writer("/_uploads/u1/data", true)) {
             writer.write(ByteBuffer.wrap(first));
         }
-        long mediaReads = fake.count("media");
-        long composes = fake.count("compose");
-        fake.largestChunk.set(0);
+        long mediaReads = GCS.server().count("media");
+        long composes = GCS.server().count("compose");
+        GCS.server().largestChunk.set(0);
         try (StorageWriter writer = open("r").writer("/_uploads/u1/data", true)) {
             assertEquals(first.length, writer.size());
             writer.write(ByteBuffer.wrap(second));
@@ -117,12 +100,12 @@ class GcsDriverTest {
             writer.write(ByteBuffer.wrap(third));
             writer.commit();
         }
-        assertEquals(mediaReads, fake.count("media"), "the stored part was read back");
-        assertEquals(composes + 2, fake.count("compose"));
-        assertTrue(fake.largestChunk.get() <= CHUNK, "a request carried " + fake.largestChunk.get() + " bytes");
+        assertEquals(mediaReads, GCS.server().count("media"), "the stored part was read back");
+        assertEquals(composes + 2, GCS.server().count("compose"));
+        assertTrue(GCS.server().largestChunk.get() <= CHUNK, "a request carried " + GCS.server().largestChunk.get() + " bytes");
         assertArrayEquals(concat(first, second, third), third3.getContent("/_uploads/u1/data"));
         // no upload part is left behind, and none was ever listed
-        assertEquals(List.of("r/_uploads/u1/data"), fake.objectNames(bucket));
+        assertEquals(List.of("r/_uploads/u1/data"), GCS.server().objectNames(bucket));
     }
 
     /** Two writers appending to the same stored bytes: the second to finish fails and changes nothing. */
@@ -140,7 +123,7 @@ class GcsDriverTest {
         try (StorageWriter next = open("").writer("/up/data", true)) {
             assertEquals(one.contentTag(), next.contentTag(), "the generation the winner left");
         }
-        assertEquals(List.of("up/data"), fake.objectNames(bucket));
+        assertEquals(List.of("up/data"), GCS.server().objectNames(bucket));
     }
 
     @Test
@@ -148,11 +131,11 @@ class GcsDriverTest {
         GcsDriver driver = open("root");
         byte[] content = random(3 * FakeGcsServer.REWRITE_BYTES_PER_CALL + 5, 4);
         driver.putContent("/_uploads/u/data", content);
-        long mediaReads = fake.count("media");
-        long rewrites = fake.count("rewrite");
+        long mediaReads = GCS.server().count("media");
+        long rewrites = GCS.server().count("rewrite");
         driver.move("/_uploads/u/data", "/blobs/sha256/aa/aabb/data");
-        assertEquals(mediaReads, fake.count("media"));
-        assertEquals(rewrites + 4, fake.count("rewrite"), "one rewrite call per MiB, continued with the rewriteToken");
+        assertEquals(mediaReads, GCS.server().count("media"));
+        assertEquals(rewrites + 4, GCS.server().count("rewrite"), "one rewrite call per MiB, continued with the rewriteToken");
         assertArrayEquals(content, driver.getContent("/blobs/sha256/aa/aabb/data"));
         assertThrows(PathNotFoundException.class, () -> driver.stat("/_uploads/u/data"));
     }
@@ -163,12 +146,12 @@ class GcsDriverTest {
         for (int i = 0; i < 2_100; i++) {
             driver.putContent(String.format("/repos/r%04d/_manifests/tags/latest/current/link", i), new byte[]{(byte) i});
         }
-        long lists = fake.count("list");
+        long lists = GCS.server().count("list");
         List<String> repositories = driver.list("/repos");
         assertEquals(2_100, repositories.size());
         assertEquals("/repos/r0000", repositories.get(0));
         assertEquals("/repos/r2099", repositories.get(2_099));
-        assertEquals(lists + 3, fake.count("list"), "2,100 prefixes in pages of 1,000");
+        assertEquals(lists + 3, GCS.server().count("list"), "2,100 prefixes in pages of 1,000");
     }
 
     @Test
@@ -236,16 +219,16 @@ class GcsDriverTest {
     @Test
     void startupNamesTheSettingAtFault() throws Exception {
         GcsStartupException bucketMissing = assertThrows(GcsStartupException.class, () -> GcsDriver.open(
-                new GcsSettings("no-such-bucket", Optional.of(account.json()), "", CHUNK, Optional.of(fake.endpoint()), false)));
+                GCS.settings("no-such-bucket", "", CHUNK)));
         assertEquals(GcsStartupException.Problem.BUCKET, bucketMissing.problem());
 
-        String foreignKey = fake.untrustedServiceAccount("intruder@elsewhere.iam.gserviceaccount.com").json();
+        String foreignKey = GCS.server().untrustedServiceAccount("intruder@elsewhere.iam.gserviceaccount.com").json();
         GcsStartupException refused = assertThrows(GcsStartupException.class, () -> GcsDriver.open(
-                new GcsSettings(bucket, Optional.of(foreignKey), "", CHUNK, Optional.of(fake.endpoint()), false)));
+                new GcsSettings(bucket, Optional.of(foreignKey), "", CHUNK, Optional.of(GCS.server().endpoint()), false)));
         assertEquals(GcsStartupException.Problem.CREDENTIALS, refused.problem(), refused.getMessage());
 
         GcsStartupException anonymous = assertThrows(GcsStartupException.class, () -> GcsDriver.open(
-                new GcsSettings(bucket, Optional.empty(), "", CHUNK, Optional.of(fake.endpoint()), true)));
+                new GcsSettings(bucket, Optional.empty(), "", CHUNK, Optional.of(GCS.server().endpoint()), true)));
         assertEquals(GcsStartupException.Problem.CREDENTIALS, anonymous.problem(), anonymous.getMessage());
 
         int closedPort;

@@ -2,12 +2,8 @@ package dev.registry.storage.driver.s3;
 
 import dev.registry.storage.ConcurrentChunkContract;
 import dev.registry.storage.driver.StorageDriver;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import software.amazon.awssdk.services.s3.S3Client;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -16,30 +12,8 @@ import java.util.List;
  * one part number and S3 keeps the later one, so only the content tag tells the states apart.
  */
 class S3ConcurrentChunkTest extends ConcurrentChunkContract {
-    private static S3ProxyServer server;
-    private static S3Client buckets;
-    private final List<S3Driver> opened = new ArrayList<>();
-
-    @BeforeAll
-    static void startServer() throws Exception {
-        server = S3ProxyServer.start(Files.createTempDirectory("s3proxy-"), "512m", "transient");
-        buckets = S3TestClients.of(server);
-    }
-
-    @AfterAll
-    static void stopServer() {
-        if (buckets != null) {
-            buckets.close();
-        }
-        if (server != null) {
-            server.close();
-        }
-    }
-
-    @AfterEach
-    void closeDrivers() {
-        opened.forEach(S3Driver::close);
-    }
+    @RegisterExtension
+    static final S3ProxyExtension S3 = S3ProxyExtension.inHeap("512m");
 
     @Override
     protected int prefixSize() {
@@ -48,12 +22,10 @@ class S3ConcurrentChunkTest extends ConcurrentChunkContract {
 
     @Override
     protected List<StorageDriver> replicasOfOneStore(int count) {
-        String bucket = S3TestClients.createBucket(buckets, "race");
+        S3Options options = S3.options(S3.newBucket("race")).withRootDirectory("/registry/");
         List<StorageDriver> drivers = new ArrayList<>();
         for (int i = 0; i < count; i++) {
-            S3Driver driver = new S3Driver(server.options(bucket).withRootDirectory("/registry/"));
-            opened.add(driver);
-            drivers.add(driver);
+            drivers.add(S3.openDriver(options));
         }
         return drivers;
     }

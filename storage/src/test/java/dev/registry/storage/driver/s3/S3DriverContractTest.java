@@ -2,11 +2,7 @@ package dev.registry.storage.driver.s3;
 
 import dev.registry.storage.driver.StorageDriver;
 import dev.registry.storage.driver.StorageDriverContract;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import software.amazon.awssdk.services.s3.S3Client;
-
-import java.nio.file.Files;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The driver contract against a real S3 server (s3proxy). Parts and copy chunks are S3's minimum
@@ -16,24 +12,8 @@ import java.nio.file.Files;
  * rewrites files in place and fails the contract's torn-read check.
  */
 class S3DriverContractTest extends StorageDriverContract {
-    private static S3ProxyServer server;
-    private static S3Client buckets;
-
-    @BeforeAll
-    static void startServer() throws Exception {
-        server = S3ProxyServer.start(Files.createTempDirectory("s3proxy-"), "1g", "transient");
-        buckets = S3TestClients.of(server);
-    }
-
-    @AfterAll
-    static void stopServer() {
-        if (buckets != null) {
-            buckets.close();
-        }
-        if (server != null) {
-            server.close();
-        }
-    }
+    @RegisterExtension
+    static final S3ProxyExtension S3 = S3ProxyExtension.inHeap("1g");
 
     /** s3proxy's transient store serves a stale length with fresh bytes under a racing PUT. */
     @Override
@@ -43,8 +23,7 @@ class S3DriverContractTest extends StorageDriverContract {
 
     @Override
     protected StorageDriver newDriver() {
-        String bucket = S3TestClients.createBucket(buckets, "contract");
-        S3Options options = server.options(bucket)
+        S3Options options = S3.options(S3.newBucket("contract"))
                 .withRootDirectory("/registry/root/")
                 .withChunkSizes(S3Options.MIN_PART_SIZE, S3Options.MIN_PART_SIZE, S3Options.MIN_PART_SIZE);
         return new S3Driver(options);

@@ -1,17 +1,15 @@
 package dev.registry.storage.driver.s3;
 
 import dev.registry.storage.driver.StorageWriter;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.interceptor.SdkExecutionAttribute;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.Part;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -40,31 +38,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class S3DriverTest {
     private static final int MiB = 1024 * 1024;
-    private static S3ProxyServer server;
-    private static S3Client raw;
+    @RegisterExtension
+    static final S3ProxyExtension S3 = S3ProxyExtension.onDisk();
 
     private String bucket;
     private S3Driver driver;
 
-    @BeforeAll
-    static void startServer() throws Exception {
-        server = S3ProxyServer.start();
-        raw = S3TestClients.of(server);
-    }
-
-    @AfterAll
-    static void stopServer() {
-        if (raw != null) {
-            raw.close();
-        }
-        if (server != null) {
-            server.close();
-        }
-    }
-
     @BeforeEach
     void openDriver() {
-        bucket = server.createBucket("s3driver");
+        bucket = S3.newBucket("s3driver");
         driver = new S3Driver(options());
     }
 
@@ -74,7 +56,7 @@ class S3DriverTest {
     }
 
     private S3Options options() {
-        return server.options(bucket).withRootDirectory("/some/root/")
+        return S3.options(bucket).withRootDirectory("/some/root/")
                 .withChunkSizes(S3Options.MIN_PART_SIZE, S3Options.MIN_PART_SIZE, 6L * MiB);
     }
 
@@ -85,18 +67,18 @@ class S3DriverTest {
     }
 
     private List<String> keys() {
-        return raw.listObjectsV2Paginator(r -> r.bucket(bucket)).contents().stream().map(S3Object::key).sorted().toList();
+        return S3.client().listObjectsV2Paginator(r -> r.bucket(bucket)).contents().stream().map(S3Object::key).sorted().toList();
     }
 
     private List<MultipartUpload> uploads() {
-        return raw.listMultipartUploads(r -> r.bucket(bucket)).uploads();
+        return S3.client().listMultipartUploads(r -> r.bucket(bucket)).uploads();
     }
 
     @Test
     void keysAreRegistry2sUnderTheRootDirectory() throws IOException {
         driver.putContent("/docker/registry/v2/repositories/a/b/_layers/sha256/ab/link", "sha256:ab".getBytes());
         assertEquals(List.of("some/root/docker/registry/v2/repositories/a/b/_layers/sha256/ab/link"), keys());
-        try (S3Driver noRoot = new S3Driver(server.options(bucket).withRootDirectory("/"))) {
+        try (S3Driver noRoot = new S3Driver(S3.options(bucket).withRootDirectory("/"))) {
             noRoot.putContent("/docker/registry/v2/x", new byte[] {1});
         }
         assertEquals(List.of("docker/registry/v2/x", "some/root/docker/registry/v2/repositories/a/b/_layers/sha256/ab/link"), keys());
@@ -115,7 +97,7 @@ class S3DriverTest {
         }
         MultipartUpload upload = uploads().get(0);
         assertEquals(key, upload.key());
-        List<Long> partSizes = raw.listParts(r -> r.bucket(bucket).key(key).uploadId(upload.uploadId()))
+        List<Long> partSizes = S3.client().listParts(r -> r.bucket(bucket).key(key).uploadId(upload.uploadId()))
                 .parts().stream().map(Part::size).toList();
         assertEquals(List.of((long) 5 * MiB, (long) 5 * MiB, (long) 2 * MiB + 5), partSizes,
                 "one part per chunksize, the rest at close");
@@ -226,8 +208,8 @@ class S3DriverTest {
         String path = "/crash/data";
         String key = "some/root" + path;
         byte[] before = random(6 * MiB, 5);
-        raw.putObject(r -> r.bucket(bucket).key(key), RequestBody.fromBytes(before));
-        raw.createMultipartUpload(r -> r.bucket(bucket).key(key)); // the new upload, with no part copied yet
+        S3.client().putObject(r -> r.bucket(bucket).key(key), RequestBody.fromBytes(before));
+        S3.client().createMultipartUpload(r -> r.bucket(bucket).key(key)); // the new upload, with no part copied yet
         byte[] after = random(1000, 6);
         try (StorageWriter writer = driver.writer(path, true)) {
             assertEquals(before.length, writer.size());
@@ -365,7 +347,7 @@ class S3DriverTest {
 
     @Test
     void bucketCheckNamesAMissingBucket() {
-        try (S3Driver wrong = new S3Driver(server.options("no-such-bucket-here"))) {
+        try (S3Driver wrong = new S3Driver(S3.options("no-such-bucket-here"))) {
             S3BucketCheckException e = assertThrows(S3BucketCheckException.class, wrong::checkBucket);
             assertEquals(S3BucketCheckException.Problem.NO_SUCH_BUCKET, e.problem(), e.getMessage());
         }
@@ -373,7 +355,7 @@ class S3DriverTest {
 
     @Test
     void bucketCheckNamesWrongCredentials() {
-        try (S3Driver wrong = new S3Driver(server.options(bucket).withCredentials(S3ProxyServer.ACCESS_KEY, "not-the-secret"))) {
+        try (S3Driver wrong = new S3Driver(S3.options(bucket).withCredentials(S3ProxyServer.ACCESS_KEY, "not-the-secret"))) {
             S3BucketCheckException e = assertThrows(S3BucketCheckException.class, wrong::checkBucket);
             assertEquals(S3BucketCheckException.Problem.ACCESS_DENIED, e.problem(), e.getMessage());
         }
