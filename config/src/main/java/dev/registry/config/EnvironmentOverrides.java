@@ -142,6 +142,7 @@ final class EnvironmentOverrides {
     private static String example(String key) {
         return switch (key) {
             case "http.tls.clientcas" -> "a list of files such as '[/etc/registry/client-ca.pem]'";
+            case "http.tls.ciphersuites" -> "a list such as '[TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256]'";
             case "http.headers" -> "a mapping such as '{X-Content-Type-Options: [nosniff]}'";
             case "notifications.endpoints" -> "a list such as '[{name: ci, url: \"https://ci.example/events\"}]'";
             case "log.fields" -> "a mapping such as '{service: registry, environment: production}'";

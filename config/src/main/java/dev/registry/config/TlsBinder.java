@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /** Binds and checks {@code http.tls.*}. */
@@ -20,6 +21,30 @@ final class TlsBinder {
     private static final Pattern IPV4 = Pattern.compile(
             "((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
     private static final Pattern IPV6_CHARACTERS = Pattern.compile("[0-9A-Fa-f:.]+");
+    /**
+     * The names {@code http.tls.ciphersuites} accepts: registry:2's, which are the IANA names. RC4
+     * and the CBC suites with SHA-256 MACs are not among them, there as here.
+     */
+    static final Set<String> KNOWN_CIPHER_SUITES = Set.of(
+            "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
+            "TLS_RSA_WITH_AES_128_CBC_SHA",
+            "TLS_RSA_WITH_AES_256_CBC_SHA",
+            "TLS_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+            "TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA",
+            "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+            "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA",
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+            "TLS_AES_128_GCM_SHA256",
+            "TLS_AES_256_GCM_SHA384",
+            "TLS_CHACHA20_POLY1305_SHA256");
 
     private TlsBinder() {
     }
@@ -55,7 +80,29 @@ final class TlsBinder {
                     + ") too, or remove it");
         }
         return new TlsConfig(certificate.orElse(null), key.orElse(null), selfSigned,
-                minimumVersion(TLS.child("minimumtls"), Values.field(tls, "minimumtls")), clientCas);
+                minimumVersion(TLS.child("minimumtls"), Values.field(tls, "minimumtls")), clientCas,
+                cipherSuites(TLS.child("ciphersuites"), Values.field(tls, "ciphersuites")));
+    }
+
+    /**
+     * {@code http.tls.ciphersuites}: IANA names, as registry:2 takes them (upper case, each once).
+     * Empty when not set, or set to an empty list, which in registry:2 also means the defaults.
+     */
+    private static List<String> cipherSuites(ConfigKey key, JsonNode node) {
+        String fix = "give a list of cipher suite names such as "
+                + "'[TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]'";
+        List<String> names = new ArrayList<>();
+        for (String name : Values.stringList(key, node, fix).orElse(List.of())) {
+            if (!KNOWN_CIPHER_SUITES.contains(name)) {
+                throw key.problem("holds '" + name + "', which is not a cipher suite this server offers: "
+                        + "use registry:2's names, such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (RC4 and CBC with "
+                        + "SHA-256 are not offered)");
+            }
+            if (!names.contains(name)) {
+                names.add(name);
+            }
+        }
+        return List.copyOf(names);
     }
 
     /**

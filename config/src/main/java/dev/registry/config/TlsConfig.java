@@ -14,14 +14,24 @@ import java.util.List;
  * @param clientCas {@code http.tls.clientcas}: PEM files of the CAs whose client certificates are
  *                  accepted; when not empty every connection must present a certificate issued by
  *                  one of them, and the TLS handshake fails without one
+ * @param cipherSuites {@code http.tls.ciphersuites}: the TLS 1.2 cipher suites offered, by their
+ *                     IANA names, in the server's order of preference; empty for the default (AEAD
+ *                     suites with forward secrecy). TLS 1.3's suites cannot be chosen, as in
+ *                     registry:2, so names of them in the list change nothing.
  */
 public record TlsConfig(Path certificate, Path key, SelfSignedConfig selfSigned, String minimumVersion,
-                        List<Path> clientCas) {
+                        List<Path> clientCas, List<String> cipherSuites) {
     /** Plain HTTP. */
     public static final TlsConfig DISABLED = new TlsConfig(null, null, null, "tls1.2");
 
     public TlsConfig {
         clientCas = clientCas == null ? List.of() : List.copyOf(clientCas);
+        cipherSuites = cipherSuites == null ? List.of() : List.copyOf(cipherSuites);
+    }
+
+    /** TLS with the default cipher suites. */
+    public TlsConfig(Path certificate, Path key, SelfSignedConfig selfSigned, String minimumVersion, List<Path> clientCas) {
+        this(certificate, key, selfSigned, minimumVersion, clientCas, List.of());
     }
 
     /** TLS without client certificates. */

@@ -205,13 +205,65 @@ class TlsConfigTest {
     @Test
     void unsupportedTlsKeysWarnAndTheRestIsRead() {
         TlsConfig tls = files.load(tls("certificate: " + certificate + "\nkey: " + key
-                + "\nciphersuites: [TLS_AES_128_GCM_SHA256]\nletsencrypt: {email: a@b.c}"))
+                + "\nletsencrypt: {email: a@b.c}"))
                 .http().tls();
 
         assertTrue(tls.enabled());
         assertEquals(List.of(
-                "configuration key 'http.tls.ciphersuites' is not supported yet and is ignored",
                 "configuration key 'http.tls.letsencrypt.email' is not supported yet and is ignored"), files.warnings);
+    }
+
+    // ---- http.tls.ciphersuites --------------------------------------------------------------------
+
+    @Test
+    void cipherSuitesAreReadInOrderEachOnce() {
+        TlsConfig tls = files.load(tls("certificate: " + certificate + "\nkey: " + key + "\nciphersuites:\n"
+                + "  - TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\n  - TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384\n"
+                + "  - TLS_AES_128_GCM_SHA256\n  - TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")).http().tls();
+
+        assertEquals(List.of("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+                "TLS_AES_128_GCM_SHA256"), tls.cipherSuites());
+        assertEquals(List.of(), files.warnings);
+    }
+
+    @Test
+    void withoutCipherSuitesTheDefaultsApply() {
+        assertEquals(List.of(), files.load(tls("certificate: " + certificate + "\nkey: " + key)).http().tls().cipherSuites());
+        assertEquals(List.of(), files.load(tls("certificate: " + certificate + "\nkey: " + key + "\nciphersuites: []"))
+                .http().tls().cipherSuites(), "an empty list, as in registry:2");
+    }
+
+    @Test
+    void environmentGivesCipherSuitesAsYaml() {
+        TlsConfig tls = files.load("storage: filesystem\n", Map.of(
+                "REGISTRY_HTTP_TLS_CERTIFICATE", certificate.toString(),
+                "REGISTRY_HTTP_TLS_KEY", key.toString(),
+                "REGISTRY_HTTP_TLS_CIPHERSUITES", "[TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256]")).http().tls();
+
+        assertEquals(new TlsConfig(certificate, key, null, "tls1.2", List.of(),
+                List.of("TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256")), tls);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"TLS_RSA_WITH_RC4_128_SHA", "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256",
+            "tls_ecdhe_ecdsa_with_aes_128_gcm_sha256"})
+    void unknownAndInsecureCipherSuitesAreAStartupError(String name) {
+        ConfigException e = files.failure(tls("certificate: " + certificate + "\nkey: " + key + "\nciphersuites: ["
+                + "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, " + name + "]"));
+
+        assertEquals("http.tls.ciphersuites (REGISTRY_HTTP_TLS_CIPHERSUITES) holds '" + name + "', which is not a cipher "
+                + "suite this server offers: use registry:2's names, such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (RC4 "
+                + "and CBC with SHA-256 are not offered).", e.getMessage());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"{suite: TLS_AES_128_GCM_SHA256}", "[[TLS_AES_128_GCM_SHA256]]", "['']"})
+    void cipherSuitesMustBeAListOfNames(String value) {
+        ConfigException e = files.failure(tls("certificate: " + certificate + "\nkey: " + key + "\nciphersuites: " + value));
+
+        assertTrue(e.getMessage().startsWith("http.tls.ciphersuites (REGISTRY_HTTP_TLS_CIPHERSUITES) is "), e.getMessage());
+        assertTrue(e.getMessage().endsWith(": give a list of cipher suite names such as "
+                + "'[TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256]'."), e.getMessage());
     }
 
     // ---- http.tls.clientcas -----------------------------------------------------------------------

@@ -56,6 +56,67 @@ class TlsEngineE2ETest {
         servesAndLogs("jdk", "-Dregistry.tls.engine=jdk", "TLS engine: JDK SSLEngine (chosen by -Dregistry.tls.engine=jdk)");
     }
 
+    /**
+     * {@code http.tls.ciphersuites}, given as registry:2 users do through the environment, limits
+     * TLS 1.2 to the suites listed, on both engines; TLS 1.3 keeps its own.
+     */
+    @Test
+    void configuredCipherSuitesAreTheOnlyTls12Ones() throws Exception {
+        Cli.assumeTools("curl");
+        for (String engine : List.of("auto", "jdk")) {
+            Path dir = RegistryProcess.workDir("tls-ciphers-" + engine);
+            int port = RegistryProcess.freePort();
+            Path config = dir.resolve("config.yml");
+            Files.writeString(config, """
+                    version: 0.1
+                    log:
+                      level: info
+                    http:
+                      addr: 127.0.0.1:%d
+                      tls:
+                        selfsigned:
+                          hosts: [127.0.0.1]
+                          directory: %s
+                    storage:
+                      filesystem:
+                        rootdirectory: %s
+                    """.formatted(port, dir.resolve("tls"), dir.resolve("storage")));
+            Path log = dir.resolve("server.log");
+            ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Xmx256m", "-Dregistry.tls.engine=" + engine, "-jar", RegistryProcess.jar().toString(), "serve",
+                    config.toString())
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            builder.environment().put("REGISTRY_HTTP_TLS_CIPHERSUITES",
+                    "[TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256]");
+            Process process = builder.start();
+            try {
+                awaitListening(process, log);
+                String expected = "TLS 1.2 cipher suites, from http.tls.ciphersuites: "
+                        + "[TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256]";
+                assertTrue(Files.readString(log).contains(expected), "expected '" + expected + "' in the log:\n"
+                        + Files.readString(log));
+                Path ca = dir.resolve("tls").resolve("ca.crt");
+                String url = "https://127.0.0.1:" + port + "/v2/";
+
+                Cli.Result listed = curl(ca, "--tls-max", "1.2", "--ciphers", "ECDHE-ECDSA-AES128-GCM-SHA256",
+                        "-o", "/dev/null", "-w", "%{http_code}", url);
+                assertEquals("200", listed.stdout().strip(), listed::describe);
+                Cli.Result unlisted = Cli.of("curl", "-sS", "--max-time", "30", "--cacert", ca.toString(), "--tls-max", "1.2",
+                        "--ciphers", "ECDHE-ECDSA-AES256-GCM-SHA384", "-o", "/dev/null", url).timeout(CLIENT_TIMEOUT).run();
+                assertEquals(35, unlisted.exitCode(), "curl's 'SSL connect error' for a suite not listed: " + unlisted.describe());
+                Cli.Result tls13 = curl(ca, "--tlsv1.3", "--tls13-ciphers", "TLS_AES_256_GCM_SHA384", "-o", "/dev/null",
+                        "-w", "%{http_code}", url);
+                assertEquals("200", tls13.stdout().strip(), tls13::describe);
+            } finally {
+                process.destroy();
+                if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            }
+        }
+    }
+
     private void servesAndLogs(String name, String javaOptions, String expectedLogLine) throws Exception {
         Cli.assumeTools("curl");
         Path dir = RegistryProcess.workDir("tls-engine-" + name);

@@ -36,9 +36,10 @@ import java.util.function.LongSupplier;
  * was written but the key not yet) keeps serving the previous context and logs one warning per
  * distinct file state; the next change is tried again.
  *
- * <p>The context speaks TLS 1.3 and 1.2 (or 1.3 only), Netty's HTTP/2 cipher list (AEAD with
- * forward secrecy only), and advertises {@code h2} and {@code http/1.1} through ALPN. It is built
- * with the {@link TlsEngine} given (BoringSSL or the JDK's).
+ * <p>The context speaks TLS 1.3 and 1.2 (or 1.3 only), with Netty's HTTP/2 cipher list (AEAD with
+ * forward secrecy only) or the TLS 1.2 suites configured ({@code http.tls.ciphersuites}; TLS 1.3's
+ * suites are always its three standard ones), and advertises {@code h2} and {@code http/1.1} through
+ * ALPN. It is built with the {@link TlsEngine} given (BoringSSL or the JDK's).
  *
  * <p>With client CA files ({@code http.tls.clientcas}) the context requires a client certificate
  * that chains to one of their certificates: a client without one, or with one from another CA,
@@ -56,12 +57,20 @@ public final class ReloadingSslContext {
      */
     static final int WRAP_DATA_SIZE = 64 * 1024;
 
+    /**
+     * TLS 1.3's cipher suites. BoringSSL does not let them be chosen and Go (registry:2) ignores a
+     * choice, so they are enabled whatever {@code http.tls.ciphersuites} says.
+     */
+    static final List<String> TLS13_CIPHER_SUITES = List.of("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+            "TLS_CHACHA20_POLY1305_SHA256");
+
     private static final Logger log = LoggerFactory.getLogger(ReloadingSslContext.class);
 
     private final Path certificateFile;
     private final Path keyFile;
     private final List<Path> clientCaFiles;
     private final List<String> protocols;
+    private final List<String> ciphers;
     private final TlsEngine engine;
     private final long checkIntervalNanos;
     private final LongSupplier nanoTime;
@@ -80,11 +89,12 @@ public final class ReloadingSslContext {
     }
 
     private ReloadingSslContext(Path certificateFile, Path keyFile, List<Path> clientCaFiles, List<String> protocols,
-                                TlsEngine engine, Duration checkInterval, LongSupplier nanoTime) {
+                                List<String> ciphers, TlsEngine engine, Duration checkInterval, LongSupplier nanoTime) {
         this.certificateFile = certificateFile;
         this.keyFile = keyFile;
         this.clientCaFiles = List.copyOf(clientCaFiles);
         this.protocols = protocols;
+        this.ciphers = ciphers;
         this.engine = engine;
         this.checkIntervalNanos = checkInterval.toNanos();
         this.nanoTime = nanoTime;
@@ -110,18 +120,37 @@ public final class ReloadingSslContext {
      */
     public static ReloadingSslContext open(Path certificateFile, Path keyFile, List<Path> clientCaFiles, String minimumVersion,
                                            TlsEngine engine) {
-        return open(certificateFile, keyFile, clientCaFiles, minimumVersion, engine, DEFAULT_CHECK_INTERVAL, System::nanoTime);
+        return open(certificateFile, keyFile, clientCaFiles, minimumVersion, List.of(), engine);
+    }
+
+    /**
+     * As {@link #open(Path, Path, List, String, TlsEngine)}, offering the TLS 1.2 cipher suites
+     * {@code tls12CipherSuites} (IANA names, in order of preference) instead of the default ones when
+     * that list is not empty. Names the engine does not implement are left out.
+     *
+     * @throws TlsFileException when any of the files cannot be used
+     */
+    public static ReloadingSslContext open(Path certificateFile, Path keyFile, List<Path> clientCaFiles, String minimumVersion,
+                                           List<String> tls12CipherSuites, TlsEngine engine) {
+        return open(certificateFile, keyFile, clientCaFiles, minimumVersion, tls12CipherSuites, engine, DEFAULT_CHECK_INTERVAL,
+                System::nanoTime);
     }
 
     static ReloadingSslContext open(Path certificateFile, Path keyFile, String minimumVersion, TlsEngine engine,
                                     Duration checkInterval, LongSupplier nanoTime) {
-        return open(certificateFile, keyFile, List.of(), minimumVersion, engine, checkInterval, nanoTime);
+        return open(certificateFile, keyFile, List.of(), minimumVersion, List.of(), engine, checkInterval, nanoTime);
     }
 
     static ReloadingSslContext open(Path certificateFile, Path keyFile, List<Path> clientCaFiles, String minimumVersion,
                                     TlsEngine engine, Duration checkInterval, LongSupplier nanoTime) {
+        return open(certificateFile, keyFile, clientCaFiles, minimumVersion, List.of(), engine, checkInterval, nanoTime);
+    }
+
+    static ReloadingSslContext open(Path certificateFile, Path keyFile, List<Path> clientCaFiles, String minimumVersion,
+                                    List<String> tls12CipherSuites, TlsEngine engine, Duration checkInterval,
+                                    LongSupplier nanoTime) {
         ReloadingSslContext context = new ReloadingSslContext(certificateFile, keyFile, clientCaFiles, protocols(minimumVersion),
-                engine, checkInterval, nanoTime);
+                ciphers(tls12CipherSuites), engine, checkInterval, nanoTime);
         FileState state = context.fileState();
         context.loaded = context.load(state);
         context.nextCheck = nanoTime.getAsLong() + context.checkIntervalNanos;
@@ -141,6 +170,32 @@ public final class ReloadingSslContext {
             default -> throw new IllegalArgumentException("minimum TLS version '" + minimumVersion
                     + "' is not supported: use tls1.2 or tls1.3 (older versions are insecure)");
         };
+    }
+
+    /**
+     * The suites to enable: Netty's HTTP/2 list for none given; otherwise those given that are
+     * TLS 1.2 suites, in their order, then TLS 1.3's.
+     */
+    static List<String> ciphers(List<String> tls12CipherSuites) {
+        if (tls12CipherSuites.isEmpty()) {
+            return Http2SecurityUtil.CIPHERS;
+        }
+        List<String> ciphers = new ArrayList<>();
+        for (String suite : tls12CipherSuites) {
+            if (!TLS13_CIPHER_SUITES.contains(suite) && !ciphers.contains(suite)) {
+                ciphers.add(suite);
+            }
+        }
+        ciphers.addAll(TLS13_CIPHER_SUITES);
+        return List.copyOf(ciphers);
+    }
+
+    /**
+     * The cipher suites the current context enables, in IANA names: the TLS 1.2 ones asked for that
+     * the engine implements, and TLS 1.3's.
+     */
+    public List<String> enabledCipherSuites() {
+        return loaded.context().cipherSuites();
     }
 
     /**
@@ -199,7 +254,8 @@ public final class ReloadingSslContext {
         for (Path file : clientCaFiles) {
             clientCas.addAll(PemFiles.readCaCertificates(file));
         }
-        return new Loaded(newSslContext(credentials, clientCas, protocols, engine, certificateFile), credentials.leaf(), state);
+        return new Loaded(newSslContext(credentials, clientCas, protocols, ciphers, engine, certificateFile), credentials.leaf(),
+                state);
     }
 
     private FileState fileState() {
@@ -234,17 +290,17 @@ public final class ReloadingSslContext {
      * JDK accepts, the JDK engine serves them rather than the server refusing to start.
      */
     static SslContext newSslContext(CertifiedKey credentials, List<X509Certificate> clientCas, List<String> protocols,
-                                    TlsEngine engine, Path certificateFile) {
+                                    List<String> ciphers, TlsEngine engine, Path certificateFile) {
         if (engine.isOpenSsl()) {
             try {
-                return newSslContext(credentials, clientCas, protocols, engine.provider());
+                return newSslContext(credentials, clientCas, protocols, ciphers, engine.provider());
             } catch (SSLException | IllegalArgumentException e) {
                 log.warn("BoringSSL cannot use TLS certificate {} and its key ({}); serving it with the JDK engine instead",
                         certificateFile, e.getMessage());
             }
         }
         try {
-            return newSslContext(credentials, clientCas, protocols, SslProvider.JDK);
+            return newSslContext(credentials, clientCas, protocols, ciphers, SslProvider.JDK);
         } catch (SSLException | IllegalArgumentException e) {
             throw new TlsFileException(certificateFile, "TLS certificate " + certificateFile + " and its key cannot be used ("
                     + e.getMessage() + ").", e);
@@ -252,7 +308,7 @@ public final class ReloadingSslContext {
     }
 
     private static SslContext newSslContext(CertifiedKey credentials, List<X509Certificate> clientCas, List<String> protocols,
-                                            SslProvider provider) throws SSLException {
+                                            List<String> ciphers, SslProvider provider) throws SSLException {
         SslContextBuilder builder = SslContextBuilder.forServer(credentials.key(), credentials.chain());
         if (!clientCas.isEmpty()) {
             // The CAs are the trust anchors of client certificates (and are named in the server's
@@ -262,7 +318,7 @@ public final class ReloadingSslContext {
         return builder
                 .sslProvider(provider)
                 .protocols(protocols)
-                .ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
+                .ciphers(ciphers, SupportedCipherSuiteFilter.INSTANCE)
                 .applicationProtocolConfig(new ApplicationProtocolConfig(
                         ApplicationProtocolConfig.Protocol.ALPN,
                         // Without ALPN support in the JDK we would rather not advertise than fail handshakes.

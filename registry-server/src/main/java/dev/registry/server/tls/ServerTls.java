@@ -10,6 +10,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 
@@ -57,6 +58,15 @@ public final class ServerTls {
         }
         ServerTls tls = open(config, engine);
         log.info("TLS engine: {}", engine.description());
+        if (!config.cipherSuites().isEmpty()) {
+            if (config.minimumVersion().equals("tls1.3")) {
+                log.warn("http.tls.ciphersuites is ignored: with http.tls.minimumtls tls1.3 only TLS 1.3's own suites are used, "
+                        + "and those cannot be chosen");
+            } else {
+                log.info("TLS 1.2 cipher suites, from http.tls.ciphersuites: {}", tls.context.enabledCipherSuites().stream()
+                        .filter(suite -> !ReloadingSslContext.TLS13_CIPHER_SUITES.contains(suite)).toList());
+            }
+        }
         if (config.requiresClientCertificates()) {
             log.info("TLS: every connection must present a client certificate issued by a CA in {}", config.clientCas());
         }
@@ -78,10 +88,36 @@ public final class ServerTls {
                 throw new ConfigException("http.tls.key (REGISTRY_HTTP_TLS_KEY) is required with http.tls.certificate: "
                         + "give the certificate's private key file.");
             }
-            return new ServerTls(openContext(config.certificate(), config.key(), config, engine), null);
+            return new ServerTls(checkCipherSuites(openContext(config.certificate(), config.key(), config, engine), config, engine),
+                    null);
         }
         SelfSignedCertificates.Result generated = ensureSelfSigned(config.selfSigned());
-        return new ServerTls(openContext(generated.certificate(), generated.key(), config, engine), generated);
+        return new ServerTls(checkCipherSuites(openContext(generated.certificate(), generated.key(), config, engine), config, engine),
+                generated);
+    }
+
+    /**
+     * Stops startup when the engine implements none of the TLS 1.2 suites asked for (TLS 1.2
+     * clients could not connect at all), and warns about those it leaves out.
+     */
+    private static ReloadingSslContext checkCipherSuites(ReloadingSslContext context, TlsConfig config, TlsEngine engine) {
+        List<String> asked = config.cipherSuites().stream()
+                .filter(suite -> !ReloadingSslContext.TLS13_CIPHER_SUITES.contains(suite)).toList();
+        if (asked.isEmpty() || config.minimumVersion().equals("tls1.3")) {
+            return context;
+        }
+        List<String> enabled = context.enabledCipherSuites();
+        List<String> missing = asked.stream().filter(suite -> !enabled.contains(suite)).toList();
+        if (missing.size() == asked.size()) {
+            throw new ConfigException("http.tls.ciphersuites (REGISTRY_HTTP_TLS_CIPHERSUITES): the TLS engine (" + engine.description()
+                    + ") implements none of " + asked + ", so TLS 1.2 clients could not connect: add a suite such as "
+                    + "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 or TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256.");
+        }
+        if (!missing.isEmpty()) {
+            log.warn("http.tls.ciphersuites: the TLS engine ({}) does not implement {}; they are not offered", engine.description(),
+                    missing);
+        }
+        return context;
     }
 
     private static SelfSignedCertificates.Result ensureSelfSigned(TlsConfig.SelfSignedConfig selfSigned) {
@@ -104,7 +140,8 @@ public final class ServerTls {
 
     private static ReloadingSslContext openContext(Path certificate, Path key, TlsConfig config, TlsEngine engine) {
         try {
-            return ReloadingSslContext.open(certificate, key, config.clientCas(), config.minimumVersion(), engine);
+            return ReloadingSslContext.open(certificate, key, config.clientCas(), config.minimumVersion(), config.cipherSuites(),
+                    engine);
         } catch (TlsFileException e) {
             String setting = config.clientCas().contains(e.file()) ? "http.tls.clientcas (REGISTRY_HTTP_TLS_CLIENTCAS)"
                     : config.certificate() == null

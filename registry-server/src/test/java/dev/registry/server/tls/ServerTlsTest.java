@@ -54,6 +54,36 @@ class ServerTlsTest {
     }
 
     @Test
+    void cipherSuitesTheEngineLacksAreLeftOutAndNoneAtAllStopsStartup() {
+        SelfSignedCertificates.Result files = SelfSignedCertificates.ensure(List.of("registry.example"), temp);
+        for (TlsEngine engine : engines()) {
+            TlsConfig some = new TlsConfig(files.certificate(), files.key(), null, "tls1.2", List.of(),
+                    List.of("TLS_RSA_WITH_3DES_EDE_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"));
+            List<String> enabled = ServerTls.open(some, engine).context().enabledCipherSuites();
+            assertTrue(enabled.contains("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"), engine + ": " + enabled);
+            assertFalse(enabled.contains("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"), engine + ": " + enabled);
+
+            TlsConfig unknownToTheEngine = new TlsConfig(files.certificate(), files.key(), null, "tls1.2", List.of(),
+                    List.of("TLS_NOT_A_REAL_SUITE"));
+            String message = assertThrows(ConfigException.class, () -> ServerTls.open(unknownToTheEngine, engine)).getMessage();
+            assertTrue(message.startsWith("http.tls.ciphersuites (REGISTRY_HTTP_TLS_CIPHERSUITES): the TLS engine ("
+                    + engine.description() + ") implements none of [TLS_NOT_A_REAL_SUITE], so TLS 1.2 clients could not "
+                    + "connect: add a suite such as "), message);
+
+            TlsConfig tls13Only = new TlsConfig(files.certificate(), files.key(), null, "tls1.3", List.of(),
+                    List.of("TLS_NOT_A_REAL_SUITE"));
+            assertEquals(List.of("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"),
+                    ServerTls.open(tls13Only, engine).context().enabledCipherSuites(), engine.description());
+        }
+    }
+
+    private static List<TlsEngine> engines() {
+        TlsEngine system = TlsEngine.fromSystem();
+        TlsEngine jdk = TlsEngine.choose("jdk", true, null);
+        return system.isOpenSsl() ? List.of(system, jdk) : List.of(jdk);
+    }
+
+    @Test
     void problemsNameTheSetting() throws Exception {
         SelfSignedCertificates.Result files = SelfSignedCertificates.ensure(List.of("registry.example"), temp);
         Path missing = temp.resolve("missing.key");

@@ -190,11 +190,46 @@ class TlsHandshakeTest {
         }
     }
 
-    private SSLSocket handshake(SSLContext context, String protocol) throws IOException {
+    @Test
+    void byDefaultTls12OffersNoCbcSuites() throws Exception {
+        assertThrows(SSLHandshakeException.class, () -> handshake(trusting, "TLSv1.2",
+                "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA").close());
+    }
+
+    @Test
+    void configuredCipherSuitesAreTheOnlyTls12Ones() throws Exception {
+        server.close();
+        tls = ReloadingSslContext.open(files.certificate(), files.key(), List.of(), "tls1.2",
+                List.of("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA256"),
+                engine(), Duration.ZERO, System::nanoTime);
+        server = new TestTlsServer(tls);
+
+        assertEquals(List.of("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+                "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"), tls.enabledCipherSuites());
+        assertThrows(SSLHandshakeException.class, () -> handshake(trusting, "TLSv1.2",
+                "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256").close());
+        try (SSLSocket socket = handshake(trusting, "TLSv1.2", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+                "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256")) {
+            assertEquals("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", socket.getSession().getCipherSuite());
+        }
+        try (SSLSocket socket = handshake(trusting, "TLSv1.2", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA")) {
+            assertEquals("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", socket.getSession().getCipherSuite());
+        }
+        // TLS 1.3's suites cannot be restricted: all three stay on, as with registry:2
+        try (SSLSocket socket = handshake(trusting, "TLSv1.3", "TLS_AES_256_GCM_SHA384")) {
+            assertEquals("TLS_AES_256_GCM_SHA384", socket.getSession().getCipherSuite());
+            assertEquals("h2", socket.getApplicationProtocol());
+        }
+    }
+
+    private SSLSocket handshake(SSLContext context, String protocol, String... cipherSuites) throws IOException {
         SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket("127.0.0.1", server.port());
         socket.setSoTimeout(5000);
         SSLParameters parameters = socket.getSSLParameters();
         parameters.setProtocols(new String[] {protocol});
+        if (cipherSuites.length > 0) {
+            parameters.setCipherSuites(cipherSuites);
+        }
         parameters.setApplicationProtocols(new String[] {"h2", "http/1.1"});
         socket.setSSLParameters(parameters);
         socket.startHandshake();
