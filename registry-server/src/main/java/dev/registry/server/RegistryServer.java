@@ -100,7 +100,9 @@ public final class RegistryServer implements AutoCloseable {
         GarbageCollectConfig gc = config.storage().garbageCollect();
         // in read-only mode nothing is pushed, so requests need not refresh links for the collector
         this.registry = new Registry(metered, config.storage().deleteEnabled(), Clock.systemUTC(),
-                gc.enabled() && !config.storage().readOnly() ? gc.gracePeriod() : null, gc.cacheExpiry());
+                gc.enabled() && !config.storage().readOnly() ? gc.gracePeriod() : null, gc.cacheExpiry(),
+                // with a shared secret registry:2 instances may take part in our uploads (_state)
+                !config.http().secret().isEmpty());
         if (metrics != null) {
             registry.manifests().caches().forEach(metrics::monitor);
             metrics.monitor("upload_state", registry.uploads().stateCache());
@@ -149,7 +151,7 @@ public final class RegistryServer implements AutoCloseable {
         ApiDispatcher api = new ApiDispatcher(registry, auth.accessController(), config.storage().readOnly(),
                 config.http().host(), config.http().relativeUrls(), config.http().prefix(), config.catalog().maxEntries(),
                 auth.tokenService().orElse(null), !config.storage().redirectDisabled(), notifier,
-                config.notifications().includeReferences(), mirror);
+                config.notifications().includeReferences(), mirror, config.http().secret());
         if (metrics != null) {
             metrics.monitorNotifications(notifier.counters());
             if (mirror != null) {

@@ -47,6 +47,11 @@ public final class DistributionRegistry implements RegistryUnderTest {
      * as an {@code s3} one), its config and log in a new directory beside {@code dirPrefix}.
      */
     public static DistributionRegistry start(Path dirPrefix, String storageYaml) throws Exception {
+        return start(dirPrefix, storageYaml, null);
+    }
+
+    /** As {@link #start(Path, String)}, with {@code http.secret} set to {@code secret} unless it is null. */
+    public static DistributionRegistry start(Path dirPrefix, String storageYaml, String secret) throws Exception {
         Path binary = Cli.which(BINARY).orElseThrow(() -> new AssertionError(BINARY + " not found on PATH"));
         int port = RegistryProcess.freePort();
         Path dir = dirPrefix.resolveSibling(dirPrefix.getFileName() + "-" + port);
@@ -61,7 +66,7 @@ public final class DistributionRegistry implements RegistryUnderTest {
                 %s
                 http:
                   addr: 127.0.0.1:%d
-                """.formatted(storageYaml.strip(), port));
+                %s""".formatted(storageYaml.strip(), port, secret == null ? "" : "  secret: " + secret + "\n"));
         Path log = dir.resolve("docker-registry.log");
         ProcessBuilder builder = new ProcessBuilder(binary.toString(), "serve", config.toString())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))

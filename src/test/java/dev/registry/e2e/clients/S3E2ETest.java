@@ -55,6 +55,11 @@ class S3E2ETest {
 
     /** Our packaged server on {@code bucket}, with parts of 5 MiB so that small images span several. */
     static RegistryUnderTest ours(Path work, String bucket, boolean redirect) throws Exception {
+        return ours(work, bucket, redirect, Map.of());
+    }
+
+    /** As {@link #ours(Path, String, boolean)}, with {@code env} added to the server's environment. */
+    static RegistryUnderTest ours(Path work, String bucket, boolean redirect, Map<String, String> env) throws Exception {
         int port = RegistryProcess.freePort();
         Path dir = work.resolve("ours-" + port);
         Files.createDirectories(dir);
@@ -80,7 +85,7 @@ class S3E2ETest {
                     disable: %s
                 """.formatted(port, S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY, S3ProxyServer.REGION,
                 s3.endpoint(), bucket, ROOT, !redirect));
-        RegistryProcess process = RegistryProcess.startWithConfig(config, port, Map.of());
+        RegistryProcess process = RegistryProcess.startWithConfig(config, port, env);
         return new RegistryUnderTest() {
             @Override
             public String hostPort() {
@@ -110,6 +115,11 @@ class S3E2ETest {
 
     /** docker-registry 2.8 on {@code bucket}: its s3 driver, path-style because a regionendpoint is given. */
     static DistributionRegistry reference(Path work, String bucket) throws Exception {
+        return reference(work, bucket, null);
+    }
+
+    /** As {@link #reference(Path, String)}, with {@code http.secret} set unless {@code secret} is null. */
+    static DistributionRegistry reference(Path work, String bucket, String secret) throws Exception {
         return DistributionRegistry.start(work.resolve("docker-registry"), """
                 storage:
                   s3:
@@ -126,7 +136,37 @@ class S3E2ETest {
                   redirect:
                     disable: true
                 """.formatted(S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY, S3ProxyServer.REGION,
-                s3.endpoint(), bucket, ROOT));
+                s3.endpoint(), bucket, ROOT), secret);
+    }
+
+    /**
+     * {@link MixedFleetUploadE2ETest} on one bucket: one upload alternates between ours and
+     * registry:2, each continuing the other's multipart upload and hash state, with chunks below
+     * S3's 5 MiB part minimum (each continuation first completes the short part) and with chunks of
+     * whole parts.
+     */
+    @Test
+    void oneUploadAlternatesBetweenOursAndDockerRegistryOnOneBucket() throws Exception {
+        Cli.assumeTools(DistributionRegistry.BINARY);
+        Path work = RegistryProcess.workDir("s3-mixed-fleet");
+        String bucket = s3.createBucket("mixed");
+        String secret = MixedFleetUploadE2ETest.SECRET;
+        try (RegistryUnderTest ours = ours(work, bucket, false, Map.of("REGISTRY_HTTP_SECRET", secret));
+             DistributionRegistry reference = reference(work, bucket, secret)) {
+            String oursUrl = ours.baseUrl();
+            String referenceUrl = reference.baseUrl();
+            int mib = 1024 * 1024;
+            withServerLog(ours, () -> withServerLog(reference, () -> {
+                MixedFleetUploadE2ETest.uploadAlternating("mixed/short", 1, List.of(oursUrl, referenceUrl, oursUrl, referenceUrl),
+                        new int[] {0, mib + 3, 2 * mib + 11, 3 * mib + 4097});
+                MixedFleetUploadE2ETest.uploadAlternating("mixed/short", 2, List.of(referenceUrl, oursUrl, referenceUrl, oursUrl),
+                        new int[] {0, mib + 3, 2 * mib + 11, 3 * mib + 4097});
+                MixedFleetUploadE2ETest.uploadAlternating("mixed/parts", 3, List.of(oursUrl, referenceUrl, oursUrl, referenceUrl),
+                        new int[] {0, 6 * mib, 12 * mib, 13 * mib + 5});
+                MixedFleetUploadE2ETest.uploadAlternating("mixed/parts", 4, List.of(referenceUrl, oursUrl, referenceUrl, oursUrl),
+                        new int[] {0, 6 * mib, 12 * mib, 13 * mib + 5});
+            }));
+        }
     }
 
     @Test

@@ -38,11 +38,21 @@ public final class Registry {
      */
     public Registry(StorageDriver driver, boolean deleteEnabled, Clock clock, Duration collectionGracePeriod,
                     Duration cacheExpiry) {
+        this(driver, deleteEnabled, clock, collectionGracePeriod, cacheExpiry, false);
+    }
+
+    /**
+     * @param uploadsOpenAtStart whether a new upload opens its writer at once, as registry:2's do,
+     *                           so that registry:2 sharing the storage can continue it (see
+     *                           {@link UploadService#UploadService(StorageDriver, BlobStore, Clock, boolean)})
+     */
+    public Registry(StorageDriver driver, boolean deleteEnabled, Clock clock, Duration collectionGracePeriod,
+                    Duration cacheExpiry, boolean uploadsOpenAtStart) {
         this.driver = driver;
         this.deleteEnabled = deleteEnabled;
         this.blobs = new BlobStore(driver, clock,
                 collectionGracePeriod == null ? null : collectionGracePeriod.dividedBy(GarbageCollector.REFRESH_FRACTION));
-        this.uploads = new UploadService(driver, blobs, clock);
+        this.uploads = new UploadService(driver, blobs, clock, uploadsOpenAtStart);
         this.tags = new TagService(driver);
         this.catalog = new CatalogService(driver);
         this.manifests = new ManifestService(driver, blobs, tags, catalog, deleteEnabled);

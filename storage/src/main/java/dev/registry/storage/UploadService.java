@@ -53,6 +53,7 @@ public final class UploadService {
     private final StorageDriver driver;
     private final BlobStore blobs;
     private final Clock clock;
+    private final boolean openAtStart;
     // Both caches do their upkeep on the calling thread (executor(Runnable::run)): by default
     // Caffeine hands it to the common pool after writes, which cost every push a wake-up of
     // another thread, several times what the upkeep itself takes.
@@ -82,9 +83,21 @@ public final class UploadService {
     }
 
     public UploadService(StorageDriver driver, BlobStore blobs, Clock clock) {
+        this(driver, blobs, clock, false);
+    }
+
+    /**
+     * @param openAtStart whether {@link #start} also opens and closes the upload's writer, as
+     *                    registry:2 does: on S3 that leaves the empty multipart upload registry:2
+     *                    looks for when it continues an upload (it refuses one without), at the
+     *                    cost of a few requests per upload. Worth it only where registry:2 may take
+     *                    a later request of the same upload (see {@code http.secret}).
+     */
+    public UploadService(StorageDriver driver, BlobStore blobs, Clock clock, boolean openAtStart) {
         this.driver = driver;
         this.blobs = blobs;
         this.clock = clock;
+        this.openAtStart = openAtStart;
     }
 
     /** Starts a new, empty upload in repository {@code name}. */
@@ -94,6 +107,9 @@ public final class UploadService {
         // Not synced: a crash before the first chunk loses nothing acknowledged, and a lost or
         // empty start time is read as the file's modification time (see startedAt).
         driver.putVolatileContent(PathLayout.uploadStartedAt(name, uuid), now.toString().getBytes(StandardCharsets.UTF_8));
+        if (openAtStart) {
+            driver.writer(PathLayout.uploadData(name, uuid), false).close();
+        }
         UploadState state = new UploadState(Sha256States.newDigest(), 0);
         state.startedAt = now;
         states.put(key(name, uuid), state);

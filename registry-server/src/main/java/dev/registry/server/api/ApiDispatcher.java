@@ -83,8 +83,20 @@ public final class ApiDispatcher implements RequestHandler {
     public ApiDispatcher(Registry registry, AccessController access, boolean readOnly, String host, boolean relativeUrls,
                          String prefix, int catalogMaxEntries, TokenService tokenService, boolean blobRedirects,
                          EventSink events, boolean includeReferences, Mirror mirror) {
+        this(registry, access, readOnly, host, relativeUrls, prefix, catalogMaxEntries, tokenService, blobRedirects,
+                events, includeReferences, mirror, "");
+    }
+
+    /**
+     * As above; with {@code secret} ({@code http.secret}) not empty, upload URLs carry registry:2's
+     * signed {@code _state}, so registry:2 instances with the same secret on the same store can
+     * continue uploads begun here.
+     */
+    public ApiDispatcher(Registry registry, AccessController access, boolean readOnly, String host, boolean relativeUrls,
+                         String prefix, int catalogMaxEntries, TokenService tokenService, boolean blobRedirects,
+                         EventSink events, boolean includeReferences, Mirror mirror, String secret) {
         this.mirror = mirror;
-        Locations locations = new Locations(host, relativeUrls, prefix);
+        Locations locations = new Locations(host, relativeUrls, prefix, secret);
         EventReporter reporter = new EventReporter(events, locations, includeReferences);
         this.access = access;
         this.readOnly = readOnly;

@@ -174,7 +174,7 @@ final class UploadEndpoints {
 
     private ApiResponse accepted(ApiRequest request, UploadSession session, int status) {
         return ApiResponse.of(status)
-                .header("Location", locations.url(request, "v2/" + session.repository() + "/blobs/uploads/" + session.uuid()))
+                .header("Location", locations.upload(request, session))
                 .header("Range", range(session.offset()))
                 .header("Docker-Upload-UUID", session.uuid());
     }

@@ -452,7 +452,7 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
                 }
                 s3.deleteObject(d -> d.bucket(bucket).key(key));
                 forgetUpload(key);
-                return new S3Writer(this, path, key, null, List.of(), 0);
+                return S3Writer.freshWriter(this, path, key);
             }
             Optional<S3Writer> continued = continueLeftUpload(path, key);
             if (continued.isPresent()) {

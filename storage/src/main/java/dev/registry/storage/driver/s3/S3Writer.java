@@ -29,6 +29,10 @@ import java.util.List;
  * first parts, with server-side part copies, or, when it is below 5 MiB, by reading it back (at
  * most 5 MiB, less than one part). The same happens when the writer continues a committed object.
  *
+ * <p>A writer opened to replace the key's content that is closed with nothing written leaves an
+ * empty multipart upload, as registry:2's does: registry:2 continues an upload only if it lists
+ * one for the key.
+ *
  * <p>A <em>private</em> writer ({@link S3Driver#atomicWriter}) is one nobody continues: its upload
  * is not recorded beside the key, other uploads of the key are left alone, closing it without
  * commit aborts its upload, and cancelling it leaves an object already at the key in place.
@@ -45,6 +49,8 @@ final class S3Writer implements StorageWriter {
     private final int chunkSize;
     /** Whether a later writer may continue this one's upload (see the class comment). */
     private final boolean resumable;
+    /** Opened to replace the key's content, rather than to append to it. */
+    private final boolean fresh;
     /** The multipart upload, once there is one. */
     private String uploadId;
     private List<Part> parts;
@@ -57,18 +63,24 @@ final class S3Writer implements StorageWriter {
     private boolean closed;
 
     S3Writer(S3Driver driver, String path, String key, String uploadId, List<Part> parts, long continued) {
-        this(driver, path, key, uploadId, parts, continued, true);
+        this(driver, path, key, uploadId, parts, continued, true, false);
     }
 
     /** A private writer of a new object at {@code key}. */
     static S3Writer privateWriter(S3Driver driver, String path, String key) {
-        return new S3Writer(driver, path, key, null, List.of(), 0, false);
+        return new S3Writer(driver, path, key, null, List.of(), 0, false, false);
+    }
+
+    /** A resumable writer replacing whatever {@code key} held (the caller removed it). */
+    static S3Writer freshWriter(S3Driver driver, String path, String key) {
+        return new S3Writer(driver, path, key, null, List.of(), 0, true, true);
     }
 
     private S3Writer(S3Driver driver, String path, String key, String uploadId, List<Part> parts, long continued,
-                     boolean resumable) {
+                     boolean resumable, boolean fresh) {
         this.driver = driver;
         this.resumable = resumable;
+        this.fresh = fresh;
         this.path = path;
         this.key = key;
         this.chunkSize = driver.options().chunkSize();
@@ -291,9 +303,14 @@ final class S3Writer implements StorageWriter {
             if (buffered > 0) {
                 uploadPart();
             }
+            if (fresh && uploadId == null) {
+                uploadId = driver.createUpload(key);
+            }
             if (uploadId != null && continued == 0) {
                 driver.leftUpload(key, uploadId, parts);
             }
+        } catch (SdkException e) {
+            throw S3Driver.failure("close", path, e);
         } finally {
             release();
         }
