@@ -2,10 +2,12 @@ package dev.registry.server;
 
 import dev.registry.auth.AuthSetup;
 import dev.registry.config.ConfigException;
+import dev.registry.config.FilesystemConfig;
 import dev.registry.config.HealthConfig;
 import dev.registry.config.GarbageCollectConfig;
 import dev.registry.config.InMemoryConfig;
 import dev.registry.config.RegistryConfig;
+import dev.registry.config.S3Config;
 import dev.registry.config.UploadPurgingConfig;
 import dev.registry.server.api.ApiDispatcher;
 import dev.registry.server.debug.DebugListener;
@@ -101,8 +103,7 @@ public final class RegistryServer implements AutoCloseable {
         // in read-only mode nothing is pushed, so requests need not refresh links for the collector
         this.registry = new Registry(metered, config.storage().deleteEnabled(), Clock.systemUTC(),
                 gc.enabled() && !config.storage().readOnly() ? gc.gracePeriod() : null, gc.cacheExpiry(),
-                // with a shared secret registry:2 instances may take part in our uploads (_state)
-                !config.http().secret().isEmpty());
+                uploadsSharedWithRegistry2(config));
         if (metrics != null) {
             registry.manifests().caches().forEach(metrics::monitor);
             metrics.monitor("upload_state", registry.uploads().stateCache());
@@ -137,6 +138,16 @@ public final class RegistryServer implements AutoCloseable {
             throw e;
         }
         return server;
+    }
+
+    /**
+     * Whether registry:2 instances may take part in our uploads: they need a shared
+     * {@code http.secret} to accept our upload URLs, and they keep uploads in progress as we do
+     * only on a directory and on S3 (on GCS they keep them differently, and memory is not shared).
+     */
+    private static boolean uploadsSharedWithRegistry2(RegistryConfig config) {
+        return !config.http().secret().isEmpty()
+                && (config.storage().driver() instanceof FilesystemConfig || config.storage().driver() instanceof S3Config);
     }
 
     private static StorageDriver openStorage(RegistryConfig config) {
