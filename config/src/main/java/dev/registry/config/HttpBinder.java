@@ -35,7 +35,7 @@ final class HttpBinder {
                 Values.bool(HTTP.child("relativeurls"), Values.field(http, "relativeurls"), false),
                 prefix(HTTP.child("prefix"), Values.field(http, "prefix")),
                 headers(HTTP.child("headers"), Values.field(http, "headers")),
-                TlsBinder.bind(Values.field(http, "tls")),
+                TlsBinder.bind(Values.field(http, "tls"), Values.field(http, "http2")),
                 Values.nonNegativeDuration(HTTP.child("draintimeout"), Values.field(http, "draintimeout"),
                         HttpConfig.DEFAULT_DRAIN_TIMEOUT),
                 Values.nonNegativeDuration(HTTP.child("headertimeout"), Values.field(http, "headertimeout"),

@@ -75,7 +75,7 @@ final class KeySchema {
                     section("debug",
                             value("addr"),
                             section("prometheus", value("enabled"), value("path"))),
-                    unsupported("http2"),
+                    section("http2", value("disabled")),
                     unsupported("h2c")),
             section("storage",
                     section("filesystem", value("rootdirectory"), unsupported("maxthreads")),

@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
 final class TlsBinder {
     private static final ConfigKey TLS = ConfigKey.ROOT.child("http").child("tls");
     private static final ConfigKey SELF_SIGNED = TLS.child("selfsigned");
+    private static final ConfigKey HTTP2 = ConfigKey.ROOT.child("http").child("http2");
     static final List<String> DEFAULT_SELF_SIGNED_HOSTS = List.of("localhost", "127.0.0.1");
     private static final Pattern DNS_LABEL = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?");
     private static final Pattern IPV4 = Pattern.compile(
@@ -49,8 +50,14 @@ final class TlsBinder {
     private TlsBinder() {
     }
 
-    static TlsConfig bind(JsonNode tls) {
+    /**
+     * @param tls    {@code http.tls}
+     * @param http2  {@code http.http2}, registry:2's section whose {@code disabled} turns HTTP/2 off
+     */
+    static TlsConfig bind(JsonNode tls, JsonNode http2) {
         Values.section(TLS, tls);
+        Values.section(HTTP2, http2);
+        boolean http2Enabled = !Values.bool(HTTP2.child("disabled"), Values.field(http2, "disabled"), false);
         if (Values.isAbsent(tls)) {
             return TlsConfig.DISABLED;
         }
@@ -81,7 +88,7 @@ final class TlsBinder {
         }
         return new TlsConfig(certificate.orElse(null), key.orElse(null), selfSigned,
                 minimumVersion(TLS.child("minimumtls"), Values.field(tls, "minimumtls")), clientCas,
-                cipherSuites(TLS.child("ciphersuites"), Values.field(tls, "ciphersuites")));
+                cipherSuites(TLS.child("ciphersuites"), Values.field(tls, "ciphersuites")), http2Enabled);
     }
 
     /**

@@ -18,9 +18,11 @@ import java.util.List;
  *                     IANA names, in the server's order of preference; empty for the default (AEAD
  *                     suites with forward secrecy). TLS 1.3's suites cannot be chosen, as in
  *                     registry:2, so names of them in the list change nothing.
+ * @param http2 whether TLS connections may speak HTTP/2 (ALPN {@code h2}); {@code false} with
+ *              {@code http.http2.disabled: true}
  */
 public record TlsConfig(Path certificate, Path key, SelfSignedConfig selfSigned, String minimumVersion,
-                        List<Path> clientCas, List<String> cipherSuites) {
+                        List<Path> clientCas, List<String> cipherSuites, boolean http2) {
     /** Plain HTTP. */
     public static final TlsConfig DISABLED = new TlsConfig(null, null, null, "tls1.2");
 
@@ -29,9 +31,15 @@ public record TlsConfig(Path certificate, Path key, SelfSignedConfig selfSigned,
         cipherSuites = cipherSuites == null ? List.of() : List.copyOf(cipherSuites);
     }
 
-    /** TLS with the default cipher suites. */
+    /** TLS with the default cipher suites and HTTP/2. */
     public TlsConfig(Path certificate, Path key, SelfSignedConfig selfSigned, String minimumVersion, List<Path> clientCas) {
-        this(certificate, key, selfSigned, minimumVersion, clientCas, List.of());
+        this(certificate, key, selfSigned, minimumVersion, clientCas, List.of(), true);
+    }
+
+    /** TLS with HTTP/2. */
+    public TlsConfig(Path certificate, Path key, SelfSignedConfig selfSigned, String minimumVersion, List<Path> clientCas,
+                     List<String> cipherSuites) {
+        this(certificate, key, selfSigned, minimumVersion, clientCas, cipherSuites, true);
     }
 
     /** TLS without client certificates. */

@@ -266,8 +266,8 @@ class ConfigLoaderTest {
                     addr: :5001
                   draintimeout: 60s
                   net: tcp
-                  http2:
-                    disabled: false
+                  h2c:
+                    enabled: false
                 storage:
                   filesystem:
                     rootdirectory: /data
@@ -311,7 +311,7 @@ class ConfigLoaderTest {
                 unsupported("log.hooks"),
                 unsupported("http.tls.letsencrypt.email"),
                 unsupported("http.net"),
-                unsupported("http.http2.disabled"),
+                unsupported("http.h2c.enabled"),
                 unsupported("storage.filesystem.maxthreads"),
                 unknown("storage.maintenance.uploadpurging.keep"),
                 unsupported("storage.tag.concurrencylimit"),

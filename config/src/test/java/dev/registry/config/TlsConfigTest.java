@@ -213,6 +213,36 @@ class TlsConfigTest {
                 "configuration key 'http.tls.letsencrypt.email' is not supported yet and is ignored"), files.warnings);
     }
 
+    // ---- http.http2.disabled ---------------------------------------------------------------------
+
+    @Test
+    void http2IsOfferedUnlessDisabled() {
+        assertTrue(files.load(tls("certificate: " + certificate + "\nkey: " + key)).http().tls().http2());
+        TlsConfig disabled = files.load("storage: filesystem\nhttp:\n  http2:\n    disabled: true\n  tls:\n    certificate: "
+                + certificate + "\n    key: " + key + "\n").http().tls();
+        assertEquals(new TlsConfig(certificate, key, null, "tls1.2", List.of(), List.of(), false), disabled);
+        assertEquals(List.of(), files.warnings);
+        assertTrue(files.load("storage: filesystem\nhttp:\n  http2:\n    disabled: false\n  tls:\n    certificate: "
+                + certificate + "\n    key: " + key + "\n").http().tls().http2());
+    }
+
+    @Test
+    void environmentDisablesHttp2() {
+        TlsConfig tls = files.load("storage: filesystem\n", Map.of(
+                "REGISTRY_HTTP_TLS_CERTIFICATE", certificate.toString(),
+                "REGISTRY_HTTP_TLS_KEY", key.toString(),
+                "REGISTRY_HTTP_HTTP2_DISABLED", "true")).http().tls();
+
+        assertFalse(tls.http2());
+    }
+
+    @Test
+    void http2DisabledMustBeABoolean() {
+        ConfigException e = files.failure("storage: filesystem\nhttp:\n  http2:\n    disabled: sometimes\n");
+
+        assertEquals("http.http2.disabled (REGISTRY_HTTP_HTTP2_DISABLED) is 'sometimes': give true or false.", e.getMessage());
+    }
+
     // ---- http.tls.ciphersuites --------------------------------------------------------------------
 
     @Test

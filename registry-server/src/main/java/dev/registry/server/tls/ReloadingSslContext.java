@@ -38,8 +38,8 @@ import java.util.function.LongSupplier;
  *
  * <p>The context speaks TLS 1.3 and 1.2 (or 1.3 only), with Netty's HTTP/2 cipher list (AEAD with
  * forward secrecy only) or the TLS 1.2 suites configured ({@code http.tls.ciphersuites}; TLS 1.3's
- * suites are always its three standard ones), and advertises {@code h2} and {@code http/1.1} through
- * ALPN. It is built with the {@link TlsEngine} given (BoringSSL or the JDK's).
+ * suites are always its three standard ones), and advertises {@code h2} (unless {@code http.http2.disabled})
+ * and {@code http/1.1} through ALPN. It is built with the {@link TlsEngine} given (BoringSSL or the JDK's).
  *
  * <p>With client CA files ({@code http.tls.clientcas}) the context requires a client certificate
  * that chains to one of their certificates: a client without one, or with one from another CA,
@@ -71,6 +71,7 @@ public final class ReloadingSslContext {
     private final List<Path> clientCaFiles;
     private final List<String> protocols;
     private final List<String> ciphers;
+    private final boolean http2;
     private final TlsEngine engine;
     private final long checkIntervalNanos;
     private final LongSupplier nanoTime;
@@ -89,15 +90,50 @@ public final class ReloadingSslContext {
     }
 
     private ReloadingSslContext(Path certificateFile, Path keyFile, List<Path> clientCaFiles, List<String> protocols,
-                                List<String> ciphers, TlsEngine engine, Duration checkInterval, LongSupplier nanoTime) {
+                                List<String> ciphers, boolean http2, TlsEngine engine, Duration checkInterval,
+                                LongSupplier nanoTime) {
         this.certificateFile = certificateFile;
         this.keyFile = keyFile;
         this.clientCaFiles = List.copyOf(clientCaFiles);
         this.protocols = protocols;
         this.ciphers = ciphers;
+        this.http2 = http2;
         this.engine = engine;
         this.checkIntervalNanos = checkInterval.toNanos();
         this.nanoTime = nanoTime;
+    }
+
+    /**
+     * What a context offers besides its certificate.
+     *
+     * @param clientCaFiles     CAs whose client certificates are required; none for no client certificates
+     * @param minimumVersion    {@code tls1.2} or {@code tls1.3} ({@code null} means {@code tls1.2})
+     * @param tls12CipherSuites TLS 1.2 suites by IANA name, in order of preference; none for the
+     *                          default ones. Names the engine lacks are left out.
+     * @param http2             whether ALPN offers {@code h2} before {@code http/1.1}
+     */
+    public record Settings(List<Path> clientCaFiles, String minimumVersion, List<String> tls12CipherSuites, boolean http2) {
+        public Settings {
+            clientCaFiles = List.copyOf(clientCaFiles);
+            tls12CipherSuites = List.copyOf(tls12CipherSuites);
+        }
+
+        /** TLS 1.2 or newer (or 1.3 only), default suites, HTTP/2, no client certificates. */
+        public static Settings of(String minimumVersion) {
+            return new Settings(List.of(), minimumVersion, List.of(), true);
+        }
+
+        public Settings withClientCas(List<Path> files) {
+            return new Settings(files, minimumVersion, tls12CipherSuites, http2);
+        }
+
+        public Settings withCipherSuites(List<String> suites) {
+            return new Settings(clientCaFiles, minimumVersion, suites, http2);
+        }
+
+        public Settings withHttp2(boolean enabled) {
+            return new Settings(clientCaFiles, minimumVersion, tls12CipherSuites, enabled);
+        }
     }
 
     /**
@@ -109,7 +145,7 @@ public final class ReloadingSslContext {
      * @throws IllegalArgumentException for an unknown {@code minimumVersion}
      */
     public static ReloadingSslContext open(Path certificateFile, Path keyFile, String minimumVersion, TlsEngine engine) {
-        return open(certificateFile, keyFile, List.of(), minimumVersion, engine);
+        return open(certificateFile, keyFile, Settings.of(minimumVersion), engine);
     }
 
     /**
@@ -120,37 +156,35 @@ public final class ReloadingSslContext {
      */
     public static ReloadingSslContext open(Path certificateFile, Path keyFile, List<Path> clientCaFiles, String minimumVersion,
                                            TlsEngine engine) {
-        return open(certificateFile, keyFile, clientCaFiles, minimumVersion, List.of(), engine);
+        return open(certificateFile, keyFile, Settings.of(minimumVersion).withClientCas(clientCaFiles), engine);
     }
 
     /**
-     * As {@link #open(Path, Path, List, String, TlsEngine)}, offering the TLS 1.2 cipher suites
-     * {@code tls12CipherSuites} (IANA names, in order of preference) instead of the default ones when
-     * that list is not empty. Names the engine does not implement are left out.
+     * Loads the certificate chain and key and builds the first context with {@code settings}.
      *
      * @throws TlsFileException when any of the files cannot be used
+     * @throws IllegalArgumentException for an unknown minimum version
      */
-    public static ReloadingSslContext open(Path certificateFile, Path keyFile, List<Path> clientCaFiles, String minimumVersion,
-                                           List<String> tls12CipherSuites, TlsEngine engine) {
-        return open(certificateFile, keyFile, clientCaFiles, minimumVersion, tls12CipherSuites, engine, DEFAULT_CHECK_INTERVAL,
-                System::nanoTime);
+    public static ReloadingSslContext open(Path certificateFile, Path keyFile, Settings settings, TlsEngine engine) {
+        return open(certificateFile, keyFile, settings, engine, DEFAULT_CHECK_INTERVAL, System::nanoTime);
     }
 
     static ReloadingSslContext open(Path certificateFile, Path keyFile, String minimumVersion, TlsEngine engine,
                                     Duration checkInterval, LongSupplier nanoTime) {
-        return open(certificateFile, keyFile, List.of(), minimumVersion, List.of(), engine, checkInterval, nanoTime);
+        return open(certificateFile, keyFile, Settings.of(minimumVersion), engine, checkInterval, nanoTime);
     }
 
     static ReloadingSslContext open(Path certificateFile, Path keyFile, List<Path> clientCaFiles, String minimumVersion,
                                     TlsEngine engine, Duration checkInterval, LongSupplier nanoTime) {
-        return open(certificateFile, keyFile, clientCaFiles, minimumVersion, List.of(), engine, checkInterval, nanoTime);
+        return open(certificateFile, keyFile, Settings.of(minimumVersion).withClientCas(clientCaFiles), engine, checkInterval,
+                nanoTime);
     }
 
-    static ReloadingSslContext open(Path certificateFile, Path keyFile, List<Path> clientCaFiles, String minimumVersion,
-                                    List<String> tls12CipherSuites, TlsEngine engine, Duration checkInterval,
-                                    LongSupplier nanoTime) {
-        ReloadingSslContext context = new ReloadingSslContext(certificateFile, keyFile, clientCaFiles, protocols(minimumVersion),
-                ciphers(tls12CipherSuites), engine, checkInterval, nanoTime);
+    static ReloadingSslContext open(Path certificateFile, Path keyFile, Settings settings, TlsEngine engine,
+                                    Duration checkInterval, LongSupplier nanoTime) {
+        ReloadingSslContext context = new ReloadingSslContext(certificateFile, keyFile, settings.clientCaFiles(),
+                protocols(settings.minimumVersion()), ciphers(settings.tls12CipherSuites()), settings.http2(), engine,
+                checkInterval, nanoTime);
         FileState state = context.fileState();
         context.loaded = context.load(state);
         context.nextCheck = nanoTime.getAsLong() + context.checkIntervalNanos;
@@ -254,8 +288,8 @@ public final class ReloadingSslContext {
         for (Path file : clientCaFiles) {
             clientCas.addAll(PemFiles.readCaCertificates(file));
         }
-        return new Loaded(newSslContext(credentials, clientCas, protocols, ciphers, engine, certificateFile), credentials.leaf(),
-                state);
+        return new Loaded(newSslContext(credentials, clientCas, protocols, ciphers, http2, engine, certificateFile),
+                credentials.leaf(), state);
     }
 
     private FileState fileState() {
@@ -290,17 +324,17 @@ public final class ReloadingSslContext {
      * JDK accepts, the JDK engine serves them rather than the server refusing to start.
      */
     static SslContext newSslContext(CertifiedKey credentials, List<X509Certificate> clientCas, List<String> protocols,
-                                    List<String> ciphers, TlsEngine engine, Path certificateFile) {
+                                    List<String> ciphers, boolean http2, TlsEngine engine, Path certificateFile) {
         if (engine.isOpenSsl()) {
             try {
-                return newSslContext(credentials, clientCas, protocols, ciphers, engine.provider());
+                return newSslContext(credentials, clientCas, protocols, ciphers, http2, engine.provider());
             } catch (SSLException | IllegalArgumentException e) {
                 log.warn("BoringSSL cannot use TLS certificate {} and its key ({}); serving it with the JDK engine instead",
                         certificateFile, e.getMessage());
             }
         }
         try {
-            return newSslContext(credentials, clientCas, protocols, ciphers, SslProvider.JDK);
+            return newSslContext(credentials, clientCas, protocols, ciphers, http2, SslProvider.JDK);
         } catch (SSLException | IllegalArgumentException e) {
             throw new TlsFileException(certificateFile, "TLS certificate " + certificateFile + " and its key cannot be used ("
                     + e.getMessage() + ").", e);
@@ -308,7 +342,7 @@ public final class ReloadingSslContext {
     }
 
     private static SslContext newSslContext(CertifiedKey credentials, List<X509Certificate> clientCas, List<String> protocols,
-                                            List<String> ciphers, SslProvider provider) throws SSLException {
+                                            List<String> ciphers, boolean http2, SslProvider provider) throws SSLException {
         SslContextBuilder builder = SslContextBuilder.forServer(credentials.key(), credentials.chain());
         if (!clientCas.isEmpty()) {
             // The CAs are the trust anchors of client certificates (and are named in the server's
@@ -325,7 +359,8 @@ public final class ReloadingSslContext {
                         ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
                         // A client picking something we did not offer gets HTTP/1.1, the fallback below.
                         ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                        ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1))
+                        http2 ? List.of(ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1)
+                                : List.of(ApplicationProtocolNames.HTTP_1_1)))
                 .build();
     }
 }

@@ -140,8 +140,8 @@ public final class ServerTls {
 
     private static ReloadingSslContext openContext(Path certificate, Path key, TlsConfig config, TlsEngine engine) {
         try {
-            return ReloadingSslContext.open(certificate, key, config.clientCas(), config.minimumVersion(), config.cipherSuites(),
-                    engine);
+            return ReloadingSslContext.open(certificate, key, new ReloadingSslContext.Settings(config.clientCas(),
+                    config.minimumVersion(), config.cipherSuites(), config.http2()), engine);
         } catch (TlsFileException e) {
             String setting = config.clientCas().contains(e.file()) ? "http.tls.clientcas (REGISTRY_HTTP_TLS_CLIENTCAS)"
                     : config.certificate() == null

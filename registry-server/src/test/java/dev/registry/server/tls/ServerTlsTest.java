@@ -46,6 +46,23 @@ class ServerTlsTest {
     }
 
     @Test
+    void http2DisabledLeavesHttp11Only() throws Exception {
+        SelfSignedCertificates.Result files = SelfSignedCertificates.ensure(List.of("127.0.0.1"), temp.resolve("tls"));
+        for (TlsEngine engine : engines()) {
+            ServerTls tls = ServerTls.open(new TlsConfig(files.certificate(), files.key(), null, "tls1.2", List.of(), List.of(),
+                    false), engine);
+            try (TestTlsServer server = new TestTlsServer(tls::initChannel);
+                 HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2)
+                         .sslContext(TlsTestSupport.trusting(files.caCertificate())).build()) {
+                HttpResponse<String> response = client.send(HttpRequest.newBuilder(
+                        URI.create("https://127.0.0.1:" + server.port() + "/v2/")).build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(HttpClient.Version.HTTP_1_1, response.version(), engine.description());
+                assertTrue(response.body().startsWith("ok http/1.1 "), response.body());
+            }
+        }
+    }
+
+    @Test
     void configuredCertificateIsServed() {
         SelfSignedCertificates.Result files = SelfSignedCertificates.ensure(List.of("registry.example"), temp);
         ServerTls tls = ServerTls.open(new TlsConfig(files.certificate(), files.key(), null, "tls1.3"));

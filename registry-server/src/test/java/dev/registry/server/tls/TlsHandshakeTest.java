@@ -199,8 +199,8 @@ class TlsHandshakeTest {
     @Test
     void configuredCipherSuitesAreTheOnlyTls12Ones() throws Exception {
         server.close();
-        tls = ReloadingSslContext.open(files.certificate(), files.key(), List.of(), "tls1.2",
-                List.of("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA256"),
+        tls = ReloadingSslContext.open(files.certificate(), files.key(), ReloadingSslContext.Settings.of("tls1.2").withCipherSuites(
+                List.of("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_AES_128_GCM_SHA256")),
                 engine(), Duration.ZERO, System::nanoTime);
         server = new TestTlsServer(tls);
 
