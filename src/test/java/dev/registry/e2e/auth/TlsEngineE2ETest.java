@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -64,7 +65,33 @@ class TlsEngineE2ETest {
     void configuredCipherSuitesAreTheOnlyTls12Ones() throws Exception {
         Cli.assumeTools("curl");
         for (String engine : List.of("auto", "jdk")) {
-            Path dir = RegistryProcess.workDir("tls-ciphers-" + engine);
+            try (TlsServer server = TlsServer.start("tls-ciphers-" + engine, Map.of(
+                    "JAVA_TOOL_OPTIONS", "-Dregistry.tls.engine=" + engine,
+                    "REGISTRY_HTTP_TLS_CIPHERSUITES",
+                    "[TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256]"))) {
+                String expected = "TLS 1.2 cipher suites, from http.tls.ciphersuites: "
+                        + "[TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256]";
+                assertTrue(server.output().contains(expected), "expected '" + expected + "' in the log:\n" + server.output());
+                Path ca = server.ca();
+                String url = server.base() + "/v2/";
+
+                Cli.Result listed = curl(ca, "--tls-max", "1.2", "--ciphers", "ECDHE-ECDSA-AES128-GCM-SHA256",
+                        "-o", "/dev/null", "-w", "%{http_code}", url);
+                assertEquals("200", listed.stdout().strip(), listed::describe);
+                Cli.Result unlisted = Cli.of("curl", "-sS", "--max-time", "30", "--cacert", ca.toString(), "--tls-max", "1.2",
+                        "--ciphers", "ECDHE-ECDSA-AES256-GCM-SHA384", "-o", "/dev/null", url).timeout(CLIENT_TIMEOUT).run();
+                assertEquals(35, unlisted.exitCode(), "curl's 'SSL connect error' for a suite not listed: " + unlisted.describe());
+                Cli.Result tls13 = curl(ca, "--tlsv1.3", "--tls13-ciphers", "TLS_AES_256_GCM_SHA384", "-o", "/dev/null",
+                        "-w", "%{http_code}", url);
+                assertEquals("200", tls13.stdout().strip(), tls13::describe);
+            }
+        }
+    }
+
+    /** The packaged jar serving self-signed TLS for 127.0.0.1 from its own work directory. */
+    private record TlsServer(Process process, Path dir, int port, Path log) implements AutoCloseable {
+        static TlsServer start(String name, Map<String, String> env) throws Exception {
+            Path dir = RegistryProcess.workDir(name);
             int port = RegistryProcess.freePort();
             Path config = dir.resolve("config.yml");
             Files.writeString(config, """
@@ -83,75 +110,51 @@ class TlsEngineE2ETest {
                     """.formatted(port, dir.resolve("tls"), dir.resolve("storage")));
             Path log = dir.resolve("server.log");
             ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx256m", "-Dregistry.tls.engine=" + engine, "-jar", RegistryProcess.jar().toString(), "serve",
-                    config.toString())
+                    "-Xmx256m", "-jar", RegistryProcess.jar().toString(), "serve", config.toString())
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-            builder.environment().put("REGISTRY_HTTP_TLS_CIPHERSUITES",
-                    "[TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256]");
-            Process process = builder.start();
+            builder.environment().putAll(env);
+            TlsServer server = new TlsServer(builder.start(), dir, port, log);
             try {
-                awaitListening(process, log);
-                String expected = "TLS 1.2 cipher suites, from http.tls.ciphersuites: "
-                        + "[TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256]";
-                assertTrue(Files.readString(log).contains(expected), "expected '" + expected + "' in the log:\n"
-                        + Files.readString(log));
-                Path ca = dir.resolve("tls").resolve("ca.crt");
-                String url = "https://127.0.0.1:" + port + "/v2/";
+                awaitListening(server.process(), log);
+            } catch (Throwable e) {
+                server.close();
+                throw e;
+            }
+            return server;
+        }
 
-                Cli.Result listed = curl(ca, "--tls-max", "1.2", "--ciphers", "ECDHE-ECDSA-AES128-GCM-SHA256",
-                        "-o", "/dev/null", "-w", "%{http_code}", url);
-                assertEquals("200", listed.stdout().strip(), listed::describe);
-                Cli.Result unlisted = Cli.of("curl", "-sS", "--max-time", "30", "--cacert", ca.toString(), "--tls-max", "1.2",
-                        "--ciphers", "ECDHE-ECDSA-AES256-GCM-SHA384", "-o", "/dev/null", url).timeout(CLIENT_TIMEOUT).run();
-                assertEquals(35, unlisted.exitCode(), "curl's 'SSL connect error' for a suite not listed: " + unlisted.describe());
-                Cli.Result tls13 = curl(ca, "--tlsv1.3", "--tls13-ciphers", "TLS_AES_256_GCM_SHA384", "-o", "/dev/null",
-                        "-w", "%{http_code}", url);
-                assertEquals("200", tls13.stdout().strip(), tls13::describe);
-            } finally {
-                process.destroy();
-                if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                }
+        String base() {
+            return "https://127.0.0.1:" + port;
+        }
+
+        Path ca() {
+            return dir.resolve("tls").resolve("ca.crt");
+        }
+
+        String output() throws IOException {
+            return Files.readString(log);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            process.destroy();
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
             }
         }
     }
 
     private void servesAndLogs(String name, String javaOptions, String expectedLogLine) throws Exception {
         Cli.assumeTools("curl");
-        Path dir = RegistryProcess.workDir("tls-engine-" + name);
-        int port = RegistryProcess.freePort();
-        Path config = dir.resolve("config.yml");
-        Files.writeString(config, """
-                version: 0.1
-                log:
-                  level: info
-                http:
-                  addr: 127.0.0.1:%d
-                  tls:
-                    selfsigned:
-                      hosts: [127.0.0.1]
-                      directory: %s
-                storage:
-                  filesystem:
-                    rootdirectory: %s
-                """.formatted(port, dir.resolve("tls"), dir.resolve("storage")));
-        Path log = dir.resolve("server.log");
-        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m", "-jar", RegistryProcess.jar().toString(), "serve", config.toString())
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        if (!javaOptions.isEmpty()) {
-            builder.environment().put("JAVA_TOOL_OPTIONS", javaOptions);
-        }
-        Process process = builder.start();
-        try {
-            awaitListening(process, log);
-            String output = Files.readString(log);
+        try (TlsServer server = TlsServer.start("tls-engine-" + name,
+                javaOptions.isEmpty() ? Map.of() : Map.of("JAVA_TOOL_OPTIONS", javaOptions))) {
+            String output = server.output();
             assertTrue(output.lines().anyMatch(line -> line.contains(expectedLogLine)), "expected '" + expectedLogLine
                     + "' in the log:\n" + output);
-            Path ca = dir.resolve("tls").resolve("ca.crt");
-            String base = "https://127.0.0.1:" + port;
+            Path dir = server.dir();
+            Path ca = server.ca();
+            String base = server.base();
 
             byte[] blob = new byte[3 * 1024 * 1024 + 7];
             new SecureRandom().nextBytes(blob);
@@ -184,11 +187,6 @@ class TlsEngineE2ETest {
                 assertEquals("206 " + version[1], range.stdout().strip(), range::describe);
                 assertArrayEquals(java.util.Arrays.copyOfRange(blob, 1_000_001, 2_500_001), Files.readAllBytes(part),
                         "bytes 1000001-2500000 over HTTP/" + version[1]);
-            }
-        } finally {
-            process.destroy();
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
             }
         }
     }
