@@ -40,7 +40,14 @@ final class HttpBinder {
                         HttpConfig.DEFAULT_DRAIN_TIMEOUT),
                 Values.nonNegativeDuration(HTTP.child("headertimeout"), Values.field(http, "headertimeout"),
                         HttpConfig.DEFAULT_HEADER_TIMEOUT),
-                DebugBinder.bind(Values.field(http, "debug"), addr));
+                DebugBinder.bind(Values.field(http, "debug"), addr),
+                h2c(Values.field(http, "h2c")));
+    }
+
+    /** {@code http.h2c.enabled}, registry:2's (3.x) switch for HTTP/2 on plain-HTTP connections. */
+    private static boolean h2c(JsonNode h2c) {
+        Values.section(HTTP.child("h2c"), h2c);
+        return Values.bool(HTTP.child("h2c").child("enabled"), Values.field(h2c, "enabled"), false);
     }
 
     /** Go's {@code host:port} syntax: {@code :5000}, {@code 0.0.0.0:5000}, {@code [::1]:5000}. */

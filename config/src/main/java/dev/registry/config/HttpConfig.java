@@ -26,6 +26,7 @@ import java.util.Map;
  *                      them then is closed (default {@link #DEFAULT_HEADER_TIMEOUT}; zero: no limit)
  * @param debug {@code http.debug}: the metrics and health listener; {@link DebugConfig#DISABLED}
  *              when {@code http.debug.addr} is not set
+ * @param h2c {@code http.h2c.enabled}: plain-HTTP connections may speak HTTP/2 with prior knowledge
  */
 public record HttpConfig(
         String bindHost,
@@ -38,7 +39,15 @@ public record HttpConfig(
         TlsConfig tls,
         Duration drainTimeout,
         Duration headerTimeout,
-        DebugConfig debug) {
+        DebugConfig debug,
+        boolean h2c) {
+
+    /** Without h2c. */
+    public HttpConfig(String bindHost, int port, String host, String secret, boolean relativeUrls, String prefix,
+                      Map<String, List<String>> headers, TlsConfig tls, Duration drainTimeout, Duration headerTimeout,
+                      DebugConfig debug) {
+        this(bindHost, port, host, secret, relativeUrls, prefix, headers, tls, drainTimeout, headerTimeout, debug, false);
+    }
 
     /** Below Kubernetes' default grace period of 30 s, so a drained pod is not killed first. */
     public static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(25);

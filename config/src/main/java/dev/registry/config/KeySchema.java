@@ -76,7 +76,7 @@ final class KeySchema {
                             value("addr"),
                             section("prometheus", value("enabled"), value("path"))),
                     section("http2", value("disabled")),
-                    unsupported("h2c")),
+                    section("h2c", value("enabled"))),
             section("storage",
                     section("filesystem", value("rootdirectory"), unsupported("maxthreads")),
                     section("s3",

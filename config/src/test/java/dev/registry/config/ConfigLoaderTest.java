@@ -249,6 +249,16 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void h2cIsOffUnlessEnabled() {
+        assertEquals(false, load("storage: filesystem\n").http().h2c());
+        assertEquals(true, load("storage: filesystem\nhttp:\n  h2c:\n    enabled: true\n").http().h2c());
+        assertEquals(true, load("storage: filesystem\n", Map.of("REGISTRY_HTTP_H2C_ENABLED", "true")).http().h2c());
+        assertEquals("http.h2c.enabled (REGISTRY_HTTP_H2C_ENABLED) is 'maybe': give true or false.",
+                failure("storage: filesystem\nhttp:\n  h2c:\n    enabled: maybe\n", Map.of()).getMessage());
+        assertEquals(List.of(), warnings);
+    }
+
+    @Test
     void unsupportedAndUnknownKeysWarnOnceEachAndDoNotFail() {
         RegistryConfig config = load("""
                 version: 0.1
@@ -266,8 +276,6 @@ class ConfigLoaderTest {
                     addr: :5001
                   draintimeout: 60s
                   net: tcp
-                  h2c:
-                    enabled: false
                 storage:
                   filesystem:
                     rootdirectory: /data
@@ -311,7 +319,6 @@ class ConfigLoaderTest {
                 unsupported("log.hooks"),
                 unsupported("http.tls.letsencrypt.email"),
                 unsupported("http.net"),
-                unsupported("http.h2c.enabled"),
                 unsupported("storage.filesystem.maxthreads"),
                 unknown("storage.maintenance.uploadpurging.keep"),
                 unsupported("storage.tag.concurrencylimit"),

@@ -14,6 +14,7 @@ import dev.registry.server.debug.DebugListener;
 import dev.registry.server.debug.HealthChecks;
 import dev.registry.server.metrics.MeteredRequestHandler;
 import dev.registry.server.metrics.RegistryMetrics;
+import dev.registry.server.http.CleartextHttp2Detector;
 import dev.registry.server.http.HeaderReadTimeout;
 import dev.registry.server.http.HttpChannelHandler;
 import dev.registry.server.http.OpenConnections;
@@ -22,6 +23,7 @@ import dev.registry.server.http.RequestMetrics;
 import dev.registry.server.http.Route;
 import dev.registry.server.notifications.Notifier;
 import dev.registry.server.mirror.Mirror;
+import dev.registry.server.tls.Http2Support;
 import dev.registry.server.tls.ServerTls;
 import dev.registry.storage.OnlineGarbageCollection;
 import dev.registry.storage.Registry;
@@ -205,7 +207,10 @@ public final class RegistryServer implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel channel) {
                         connections.add(channel);
-                        if (tls == null) {
+                        if (tls == null && config.http().h2c()) {
+                            channel.pipeline().addLast("h2c-detect", new CleartextHttp2Detector(http1,
+                                    pipeline -> Http2Support.configure(pipeline, http2Stream), headerLimit));
+                        } else if (tls == null) {
                             http1.accept(channel.pipeline());
                         } else {
                             tls.initChannel(channel, http1, http2Stream);
@@ -233,7 +238,8 @@ public final class RegistryServer implements AutoCloseable {
         scheduleGarbageCollection(config.storage().garbageCollect());
         String listening = describe((InetSocketAddress) serverChannel.localAddress());
         log.info("registry listening on {} ({}, {} transport)", listening,
-                tls == null ? "http" : "https with HTTP/2, " + config.http().tls().minimumVersion() + "+"
+                tls == null ? (config.http().h2c() ? "http, HTTP/2 with prior knowledge (h2c)" : "http")
+                        : "https" + (config.http().tls().http2() ? " with HTTP/2" : "") + ", " + config.http().tls().minimumVersion() + "+"
                         + (tls.requiresClientCertificates() ? ", client certificates required" : ""),
                 Epoll.isAvailable() ? "epoll" : "nio");
         if (tls != null) {

@@ -262,7 +262,8 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
             ReadableByteChannel stream = response.stream();
             if (stream == null) {
                 // relayed from the store's URL below
-            } else if (stream instanceof FileChannel file && !request.secure()) {
+            } else if (stream instanceof FileChannel file && !request.secure() && !(ctx.channel() instanceof Http2StreamChannel)) {
+                // zero-copy only straight onto a socket: not through TLS, not into HTTP/2 frames (h2c)
                 content = new DefaultFileRegion(file, response.streamPosition(), response.streamLength());
             } else if (stream instanceof FileChannel file && chunkedFile(file, response) instanceof ChunkedNioFile chunks) {
                 content = new HttpChunkedInput(chunks);
