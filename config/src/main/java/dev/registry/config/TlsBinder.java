@@ -23,9 +23,11 @@ final class TlsBinder {
             "((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])");
     private static final Pattern IPV6_CHARACTERS = Pattern.compile("[0-9A-Fa-f:.]+");
     /**
-     * The names {@code http.tls.ciphersuites} accepts: registry:2's, which are the IANA names. RC4
-     * and the CBC suites with SHA-256 MACs are not among them, there as here.
+     * The names {@code http.tls.ciphersuites} accepts: registry:2 3.x's, which are the IANA names.
+     * registry:2 2.8 also took RC4 and the CBC suites with SHA-256 MACs; 3.x and this server do not.
      */
+    static final Set<String> TLS13_CIPHER_SUITES = Set.of(
+            "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256");
     static final Set<String> KNOWN_CIPHER_SUITES = Set.of(
             "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
             "TLS_RSA_WITH_AES_128_CBC_SHA",
@@ -86,9 +88,15 @@ final class TlsBinder {
                     + "so set " + certificateKey.path() + " and " + keyKey.path() + " (or " + SELF_SIGNED.path()
                     + ") too, or remove it");
         }
-        return new TlsConfig(certificate.orElse(null), key.orElse(null), selfSigned,
-                minimumVersion(TLS.child("minimumtls"), Values.field(tls, "minimumtls")), clientCas,
-                cipherSuites(TLS.child("ciphersuites"), Values.field(tls, "ciphersuites")), http2Enabled);
+        String minimumVersion = minimumVersion(TLS.child("minimumtls"), Values.field(tls, "minimumtls"));
+        List<String> cipherSuites = cipherSuites(TLS.child("ciphersuites"), Values.field(tls, "ciphersuites"));
+        if (minimumVersion.equals("tls1.2") && !cipherSuites.isEmpty() && TLS13_CIPHER_SUITES.containsAll(cipherSuites)) {
+            throw TLS.child("ciphersuites").problem("names only TLS 1.3 suites, which are always on, and so no suite for "
+                    + "TLS 1.2 clients, which could not connect: add one such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, "
+                    + "or set " + TLS.child("minimumtls").path() + " to tls1.3");
+        }
+        return new TlsConfig(certificate.orElse(null), key.orElse(null), selfSigned, minimumVersion, clientCas,
+                cipherSuites, http2Enabled);
     }
 
     /**
@@ -101,9 +109,9 @@ final class TlsBinder {
         List<String> names = new ArrayList<>();
         for (String name : Values.stringList(key, node, fix).orElse(List.of())) {
             if (!KNOWN_CIPHER_SUITES.contains(name)) {
-                throw key.problem("holds '" + name + "', which is not a cipher suite this server offers: "
-                        + "use registry:2's names, such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (RC4 and CBC with "
-                        + "SHA-256 are not offered)");
+                throw key.problem("holds '" + name + "', which is not a cipher suite this server offers: use "
+                        + "registry:2 3.x's names, such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (the RC4 and CBC-SHA256 "
+                        + "suites that registry:2 2.8 still took are not offered)");
             }
             if (!names.contains(name)) {
                 names.add(name);

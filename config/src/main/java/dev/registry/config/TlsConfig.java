@@ -17,7 +17,8 @@ import java.util.List;
  * @param cipherSuites {@code http.tls.ciphersuites}: the TLS 1.2 cipher suites offered, by their
  *                     IANA names, in the server's order of preference; empty for the default (AEAD
  *                     suites with forward secrecy). TLS 1.3's suites cannot be chosen, as in
- *                     registry:2, so names of them in the list change nothing.
+ *                     registry:2: they are always on, and naming them changes nothing (a list of
+ *                     nothing else is refused while TLS 1.2 is allowed).
  * @param http2 whether TLS connections may speak HTTP/2 (ALPN {@code h2}); {@code false} with
  *              {@code http.http2.disabled: true}
  */

@@ -282,8 +282,21 @@ class TlsConfigTest {
                 + "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, " + name + "]"));
 
         assertEquals("http.tls.ciphersuites (REGISTRY_HTTP_TLS_CIPHERSUITES) holds '" + name + "', which is not a cipher "
-                + "suite this server offers: use registry:2's names, such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (RC4 "
-                + "and CBC with SHA-256 are not offered).", e.getMessage());
+                + "suite this server offers: use registry:2 3.x's names, such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (the "
+                + "RC4 and CBC-SHA256 suites that registry:2 2.8 still took are not offered).", e.getMessage());
+    }
+
+    @Test
+    void onlyTls13SuitesWithTls12AllowedIsAStartupError() {
+        ConfigException e = files.failure(tls("certificate: " + certificate + "\nkey: " + key
+                + "\nciphersuites: [TLS_AES_128_GCM_SHA256, TLS_CHACHA20_POLY1305_SHA256]"));
+
+        assertEquals("http.tls.ciphersuites (REGISTRY_HTTP_TLS_CIPHERSUITES) names only TLS 1.3 suites, which are always "
+                + "on, and so no suite for TLS 1.2 clients, which could not connect: add one such as "
+                + "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, or set http.tls.minimumtls to tls1.3.", e.getMessage());
+        assertEquals(List.of("TLS_AES_128_GCM_SHA256"), files.load(tls("certificate: " + certificate + "\nkey: " + key
+                + "\nminimumtls: tls1.3\nciphersuites: [TLS_AES_128_GCM_SHA256]")).http().tls().cipherSuites(),
+                "with TLS 1.3 only, the key is ignored at startup with a warning, as in registry:2");
     }
 
     @ParameterizedTest

@@ -159,6 +159,10 @@ public final class RegistryServer implements AutoCloseable {
     private void bind() throws InterruptedException {
         AuthSetup auth = AuthSetup.from(config.auth());
         ServerTls tls = config.http().tls().enabled() ? ServerTls.open(config.http().tls()) : null;
+        if (tls != null && config.http().h2c()) {
+            log.warn("http.h2c.enabled is ignored: the port speaks TLS, where HTTP/2 is chosen through ALPN "
+                    + "(see http.http2.disabled)");
+        }
         notifier = Notifier.start(config.notifications(), config.http().port());
         Mirror mirror = Mirror.create(config.proxy(), registry);
         ApiDispatcher api = new ApiDispatcher(registry, auth.accessController(), config.storage().readOnly(),

@@ -161,6 +161,10 @@ class S3E2ETest {
                         new int[] {0, mib + 3, 2 * mib + 11, 3 * mib + 4097});
                 MixedFleetUploadE2ETest.uploadAlternating("mixed/short", 2, List.of(referenceUrl, oursUrl, referenceUrl, oursUrl),
                         new int[] {0, mib + 3, 2 * mib + 11, 3 * mib + 4097});
+                // registry:2 takes two chunks in a row: its second completes the first upload to continue
+                // past the short part, and ours, which opened that upload empty, must see that at the PUT
+                MixedFleetUploadE2ETest.uploadAlternating("mixed/short", 5, List.of(oursUrl, referenceUrl, referenceUrl, oursUrl),
+                        new int[] {0, mib + 3, 2 * mib + 11, 3 * mib + 4097});
                 MixedFleetUploadE2ETest.uploadAlternating("mixed/parts", 3, List.of(oursUrl, referenceUrl, oursUrl, referenceUrl),
                         new int[] {0, 6 * mib, 12 * mib, 13 * mib + 5});
                 MixedFleetUploadE2ETest.uploadAlternating("mixed/parts", 4, List.of(referenceUrl, oursUrl, referenceUrl, oursUrl),

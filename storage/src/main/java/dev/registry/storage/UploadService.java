@@ -102,12 +102,24 @@ public final class UploadService {
 
     /** Starts a new, empty upload in repository {@code name}. */
     public UploadSession start(String name) throws IOException {
+        return start(name, openAtStart);
+    }
+
+    /**
+     * Starts an upload that the same request finishes (a monolithic push): its URL is never
+     * handed out, so no other server takes part and its writer is not opened ahead for registry:2.
+     */
+    public UploadSession startInternal(String name) throws IOException {
+        return start(name, false);
+    }
+
+    private UploadSession start(String name, boolean openWriter) throws IOException {
         String uuid = UUID.randomUUID().toString();
         Instant now = clock.instant();
         // Not synced: a crash before the first chunk loses nothing acknowledged, and a lost or
         // empty start time is read as the file's modification time (see startedAt).
         driver.putVolatileContent(PathLayout.uploadStartedAt(name, uuid), now.toString().getBytes(StandardCharsets.UTF_8));
-        if (openAtStart) {
+        if (openWriter) {
             driver.writer(PathLayout.uploadData(name, uuid), false).close();
         }
         UploadState state = new UploadState(Sha256States.newDigest(), 0);

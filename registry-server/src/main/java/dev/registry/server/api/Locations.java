@@ -30,6 +30,11 @@ final class Locations {
         this.uploadState = secret == null || secret.isEmpty() ? null : new UploadStateToken(secret);
     }
 
+    /** Whether upload URLs carry registry:2's signed {@code _state} ({@code http.secret} is set). */
+    boolean signsUploads() {
+        return uploadState != null;
+    }
+
     /** The URL of an upload in progress, as {@code Location} gives it after each step. */
     String upload(ApiRequest request, UploadSession session) {
         String url = url(request, "v2/" + session.repository() + "/blobs/uploads/" + session.uuid());

@@ -60,7 +60,7 @@ final class UploadEndpoints {
         String digestParameter = request.query("digest");
         if (digestParameter != null) {
             Digest digest = Digest.parse(digestParameter);
-            UploadSession session = registry.uploads().start(name);
+            UploadSession session = registry.uploads().startInternal(name);
             BlobInfo blob;
             try {
                 blob = registry.uploads().complete(name, session.uuid(), digest, request.body(),
@@ -160,8 +160,18 @@ final class UploadEndpoints {
     }
 
     private ApiResponse rangeError(ApiRequest request, String name, String uuid, UploadRangeException e) {
+        String location = locations.url(request, "v2/" + name + "/blobs/uploads/" + uuid);
+        if (locations.signsUploads()) {
+            // registry:2's token names the size the upload has now, and its start time
+            try {
+                UploadSession now = registry.uploads().status(name, uuid);
+                location = locations.upload(request, new UploadSession(name, uuid, e.offset(), now.startedAt()));
+            } catch (IOException | RuntimeException gone) {
+                // the upload went away meanwhile: the plain URL, which answers BLOB_UPLOAD_UNKNOWN
+            }
+        }
         return Errors.of(e)
-                .header("Location", locations.url(request, "v2/" + name + "/blobs/uploads/" + uuid))
+                .header("Location", location)
                 .header("Range", range(e.offset()))
                 .header("Docker-Upload-UUID", uuid);
     }

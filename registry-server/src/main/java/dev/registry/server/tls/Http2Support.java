@@ -55,7 +55,8 @@ public final class Http2Support {
     }
 
     /**
-     * Adds HTTP/2 handling to a connection's pipeline (after TLS and ALPN chose {@code h2}).
+     * Adds HTTP/2 handling to a connection's pipeline: after TLS and ALPN chose {@code h2}, or on a
+     * plain connection that opened with HTTP/2's preface ({@code http.h2c.enabled}).
      *
      * @param pipeline the connection's pipeline
      * @param streamHandlers adds the request handlers to each new stream's pipeline, after the

@@ -25,6 +25,15 @@ class UploadStateTokenTest {
                 + "YTJiM2M0ZDVlNmYiLCJPZmZzZXQiOjUyNDI4ODAsIlN0YXJ0ZWRBdCI6IjIwMjYtMTItMDRUMTU6MDA6MDAuMTIzWiJ9", token);
     }
 
+    /** Go's URLEncoding pads: a token whose length is not a multiple of three ends in '='. */
+    @Test
+    void tokenKeepsBase64Padding() {
+        String token = new UploadStateToken("shared-secret").pack("ab", UUID, 0, Instant.parse("2026-12-04T15:00:00Z"));
+
+        assertEquals("3MyBBp8GAdfUh-EvkH4fewMs6WPBLvurP_Q8HRZKMTR7Ik5hbWUiOiJhYiIsIlVVSUQiOiIwZjZiNmMxZS00YTNiLTRjOGUtOWQyZi0x"
+                + "YTJiM2M0ZDVlNmYiLCJPZmZzZXQiOjAsIlN0YXJ0ZWRBdCI6IjIwMjYtMTItMDRUMTU6MDA6MDBaIn0=", token);
+    }
+
     @Test
     void anotherSecretOrSizeGivesAnotherToken() {
         String token = new UploadStateToken("shared-secret").pack("team/app", UUID, 5_242_880, STARTED);

@@ -64,6 +64,19 @@ class CleartextHttp2DetectorTest {
         assertEquals(List.of("h2"), chosen);
         assertEquals(PREFACE + "frames", received.bytes.toString());
         assertNull(channel.pipeline().get(CleartextHttp2Detector.class));
+        channel.advanceTimeBy(31, TimeUnit.SECONDS);
+        channel.runScheduledPendingTasks();
+        assertTrue(channel.isOpen(), "the deadline for the preface is gone once it came");
+    }
+
+    @Test
+    void withoutATimeoutAPartialPrefaceWaits() {
+        EmbeddedChannel channel = channel(Duration.ZERO);
+        channel.writeInbound(ascii("PRI * "));
+        channel.advanceTimeBy(1, TimeUnit.HOURS);
+        channel.runScheduledPendingTasks();
+        assertTrue(channel.isOpen());
+        assertEquals(List.of(), chosen);
     }
 
     @Test

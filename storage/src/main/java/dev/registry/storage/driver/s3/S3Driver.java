@@ -504,9 +504,9 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
 
     /**
      * A writer continuing the upload this driver's last writer of {@code key} left, if that upload
-     * still has exactly the parts it left: then nobody (no other replica, no registry:2) has added
-     * to it, completed it or aborted it since, and one {@code ListParts} proves it. Anything else
-     * is left to the full look-up in {@link #writer}.
+     * still has exactly the parts it left, at least one: then nobody (no other replica, no
+     * registry:2) has added to it, completed it or aborted it since, and one {@code ListParts}
+     * proves it. Anything else is left to the full look-up in {@link #writer}.
      */
     private Optional<S3Writer> continueLeftUpload(String path, String key) {
         LeftUpload left = leftUploads.getIfPresent(key);
@@ -514,6 +514,12 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
             return Optional.empty();
         }
         leftUploads.invalidate(key); // the writer made here notes it again when it closes
+        if (left.parts().isEmpty()) {
+            // An upload left with no part looks the same to ListParts as one finished since (S3
+            // says NoSuchUpload, s3proxy lists no part): another replica may have added a short
+            // part and then completed it to continue, so only the full look-up can tell.
+            return Optional.empty();
+        }
         List<S3Writer.Part> parts = partsOf(key, left.uploadId());
         if (!parts.equals(left.parts())) {
             return Optional.empty();

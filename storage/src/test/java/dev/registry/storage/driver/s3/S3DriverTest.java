@@ -289,6 +289,43 @@ class S3DriverTest {
         }
     }
 
+    /**
+     * An upload opened and closed empty, as a {@code POST} does for registry:2's sake, is an
+     * unfinished multipart upload that another replica (or registry:2) continues; and the replica
+     * that opened it is not fooled when the others meanwhile completed that upload to continue
+     * past a short part (the upload it noted then has no part, as an empty one has).
+     */
+    @Test
+    void anUploadOpenedEmptyIsContinuedElsewhereAndItsOpenerSeesTheChanges() throws IOException {
+        String path = "/docker/registry/v2/repositories/r/_uploads/u11/data";
+        byte[] a = random(MiB + 3, 41);
+        byte[] b = random(MiB + 5, 42);
+        byte[] c = random(77, 43);
+        try (S3Driver opener = new S3Driver(options());
+             S3Driver other = new S3Driver(options())) {
+            opener.writer(path, false).close();
+            assertEquals(1, uploads().size(), "an empty multipart upload, as registry:2's POST leaves");
+            try (StorageWriter writer = other.writer(path, true)) {
+                assertEquals(0, writer.size());
+                writer.write(ByteBuffer.wrap(a)); // a short part
+            }
+            try (StorageWriter writer = other.writer(path, true)) {
+                writer.write(ByteBuffer.wrap(b)); // completes the first upload, starts another
+            }
+            try (StorageWriter writer = opener.writer(path, true)) {
+                assertEquals(a.length + b.length, writer.size(), "the opener finds what the other replica wrote");
+                writer.write(ByteBuffer.wrap(c));
+                writer.commit();
+            }
+            byte[] expected = new byte[a.length + b.length + c.length];
+            System.arraycopy(a, 0, expected, 0, a.length);
+            System.arraycopy(b, 0, expected, a.length, b.length);
+            System.arraycopy(c, 0, expected, a.length + b.length, c.length);
+            assertArrayEquals(expected, opener.getContent(path));
+            assertEquals(List.of(), uploads());
+        }
+    }
+
     @Test
     void writerWithoutAppendDiscardsUnfinishedUploads() throws IOException {
         try (StorageWriter writer = driver.writer("/w/data", true)) {
