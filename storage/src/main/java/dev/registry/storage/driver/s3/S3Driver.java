@@ -748,30 +748,15 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
     /**
      * Deletes the object at {@code path} and every object below it, 1,000 per request, and aborts
      * unfinished uploads there; objects that merely share a prefix ({@code /a/bc} for {@code /a/b})
-     * are left alone.
+     * are left alone. A path is an object or a directory, never both, so the object's own key (and
+     * its unfinished upload) is looked at only when nothing lies below the path: deleting an upload's
+     * directory, once per push, spares three requests.
      */
     @Override
     public void delete(String path) throws IOException {
         String prefix = prefix(path);
         boolean found = false;
         try {
-            if (!path.equals("/")) {
-                String key = key(path);
-                try {
-                    s3.headObject(r -> r.bucket(bucket).key(key));
-                    deleteKeys(List.of(key));
-                    found = true;
-                } catch (S3Exception e) {
-                    if (e.statusCode() != 404) {
-                        throw e;
-                    }
-                }
-                for (MultipartUpload upload : uploadsOf(key)) {
-                    abort(key, upload.uploadId());
-                    found = true;
-                }
-                forgetUpload(key);
-            }
             leftUploads.asMap().keySet().removeIf(k -> k.startsWith(prefix));
             String startAfter = null;
             while (true) {
@@ -787,6 +772,23 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
                 if (!Boolean.TRUE.equals(page.isTruncated())) {
                     break;
                 }
+            }
+            if (!found && !path.equals("/")) {
+                String key = key(path);
+                try {
+                    s3.headObject(r -> r.bucket(bucket).key(key));
+                    deleteKeys(List.of(key));
+                    found = true;
+                } catch (S3Exception e) {
+                    if (e.statusCode() != 404) {
+                        throw e;
+                    }
+                }
+                for (MultipartUpload upload : uploadsOf(key)) {
+                    abort(key, upload.uploadId());
+                    found = true;
+                }
+                forgetUpload(key);
             }
             for (ListMultipartUploadsResponse page : s3.listMultipartUploadsPaginator(r -> r.bucket(bucket).prefix(prefix))) {
                 for (MultipartUpload upload : page.uploads()) {
