@@ -26,8 +26,6 @@ final class TlsBinder {
      * The names {@code http.tls.ciphersuites} accepts: registry:2 3.x's, which are the IANA names.
      * registry:2 2.8 also took RC4 and the CBC suites with SHA-256 MACs; 3.x and this server do not.
      */
-    static final Set<String> TLS13_CIPHER_SUITES = Set.of(
-            "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256");
     static final Set<String> KNOWN_CIPHER_SUITES = Set.of(
             "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
             "TLS_RSA_WITH_AES_128_CBC_SHA",
@@ -90,7 +88,7 @@ final class TlsBinder {
         }
         String minimumVersion = minimumVersion(TLS.child("minimumtls"), Values.field(tls, "minimumtls"));
         List<String> cipherSuites = cipherSuites(TLS.child("ciphersuites"), Values.field(tls, "ciphersuites"));
-        if (minimumVersion.equals("tls1.2") && !cipherSuites.isEmpty() && TLS13_CIPHER_SUITES.containsAll(cipherSuites)) {
+        if (minimumVersion.equals("tls1.2") && !cipherSuites.isEmpty() && TlsConfig.TLS13_CIPHER_SUITES.containsAll(cipherSuites)) {
             throw TLS.child("ciphersuites").problem("names only TLS 1.3 suites, which are always on, and so no suite for "
                     + "TLS 1.2 clients, which could not connect: add one such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, "
                     + "or set " + TLS.child("minimumtls").path() + " to tls1.3");

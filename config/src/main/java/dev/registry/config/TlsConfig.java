@@ -24,6 +24,13 @@ import java.util.List;
  */
 public record TlsConfig(Path certificate, Path key, SelfSignedConfig selfSigned, String minimumVersion,
                         List<Path> clientCas, List<String> cipherSuites, boolean http2) {
+    /**
+     * TLS 1.3's cipher suites. BoringSSL does not let them be chosen and Go (registry:2) ignores a
+     * choice, so they are on whatever {@code http.tls.ciphersuites} says.
+     */
+    public static final List<String> TLS13_CIPHER_SUITES = List.of("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+            "TLS_CHACHA20_POLY1305_SHA256");
+
     /** Plain HTTP. */
     public static final TlsConfig DISABLED = new TlsConfig(null, null, null, "tls1.2");
 
@@ -46,6 +53,11 @@ public record TlsConfig(Path certificate, Path key, SelfSignedConfig selfSigned,
     /** TLS without client certificates. */
     public TlsConfig(Path certificate, Path key, SelfSignedConfig selfSigned, String minimumVersion) {
         this(certificate, key, selfSigned, minimumVersion, List.of());
+    }
+
+    /** The TLS 1.2 suites of {@link #cipherSuites()}, in order: the names of TLS 1.3's left out. */
+    public List<String> tls12CipherSuites() {
+        return cipherSuites.stream().filter(suite -> !TLS13_CIPHER_SUITES.contains(suite)).toList();
     }
 
     /** Whether every connection must present a client certificate from {@link #clientCas()}. */

@@ -1,5 +1,6 @@
 package dev.registry.server.tls;
 
+import dev.registry.config.TlsConfig;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.codec.http2.Http2SecurityUtil;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
@@ -57,12 +58,6 @@ public final class ReloadingSslContext {
      */
     static final int WRAP_DATA_SIZE = 64 * 1024;
 
-    /**
-     * TLS 1.3's cipher suites. BoringSSL does not let them be chosen and Go (registry:2) ignores a
-     * choice, so they are enabled whatever {@code http.tls.ciphersuites} says.
-     */
-    static final List<String> TLS13_CIPHER_SUITES = List.of("TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
-            "TLS_CHACHA20_POLY1305_SHA256");
 
     private static final Logger log = LoggerFactory.getLogger(ReloadingSslContext.class);
 
@@ -216,11 +211,11 @@ public final class ReloadingSslContext {
         }
         List<String> ciphers = new ArrayList<>();
         for (String suite : tls12CipherSuites) {
-            if (!TLS13_CIPHER_SUITES.contains(suite) && !ciphers.contains(suite)) {
+            if (!TlsConfig.TLS13_CIPHER_SUITES.contains(suite) && !ciphers.contains(suite)) {
                 ciphers.add(suite);
             }
         }
-        ciphers.addAll(TLS13_CIPHER_SUITES);
+        ciphers.addAll(TlsConfig.TLS13_CIPHER_SUITES);
         return List.copyOf(ciphers);
     }
 

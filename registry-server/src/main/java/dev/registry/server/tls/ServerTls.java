@@ -64,7 +64,7 @@ public final class ServerTls {
                         + "and those cannot be chosen");
             } else {
                 log.info("TLS 1.2 cipher suites, from http.tls.ciphersuites: {}", tls.context.enabledCipherSuites().stream()
-                        .filter(suite -> !ReloadingSslContext.TLS13_CIPHER_SUITES.contains(suite)).toList());
+                        .filter(suite -> !TlsConfig.TLS13_CIPHER_SUITES.contains(suite)).toList());
             }
         }
         if (config.requiresClientCertificates()) {
@@ -101,8 +101,7 @@ public final class ServerTls {
      * clients could not connect at all), and warns about those it leaves out.
      */
     private static ReloadingSslContext checkCipherSuites(ReloadingSslContext context, TlsConfig config, TlsEngine engine) {
-        List<String> asked = config.cipherSuites().stream()
-                .filter(suite -> !ReloadingSslContext.TLS13_CIPHER_SUITES.contains(suite)).toList();
+        List<String> asked = config.tls12CipherSuites();
         if (asked.isEmpty() || config.minimumVersion().equals("tls1.3")) {
             return context;
         }
