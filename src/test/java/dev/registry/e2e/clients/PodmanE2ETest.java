@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.registry.e2e.RegistryProcess;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,8 +19,7 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * podman loads a locally built OCI layout, pushes it to the registry and pulls it back. Podman
- * runs with private vfs storage under the test's directory (flags plus
- * {@code CONTAINERS_STORAGE_CONF}), so the machine's own podman storage is never touched.
+ * runs on a {@link PrivateContainersStorage}, so the machine's own images are never touched.
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 class PodmanE2ETest {
@@ -77,49 +74,19 @@ class PodmanE2ETest {
         }
     }
 
-    /**
-     * podman with its own graph root and storage.conf under {@code dir}; runroot and tmpdir go to a
-     * short directory under /tmp, because podman refuses a runroot longer than 50 characters.
-     */
-    private record Podman(Path dir, Path run) {
+    /** podman on a {@link PrivateContainersStorage}. */
+    private record Podman(PrivateContainersStorage storage) {
         Podman(Path dir) {
-            this(dir, shortTempDir());
-            try {
-                Files.createDirectories(dir);
-                Files.writeString(dir.resolve("storage.conf"), """
-                        [storage]
-                        driver = "vfs"
-                        runroot = "%s"
-                        graphroot = "%s"
-                        """.formatted(run.resolve("run"), dir.resolve("root")));
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-
-        private static Path shortTempDir() {
-            try {
-                Path run = Files.createTempDirectory(Path.of("/tmp"), "e2e-podman-");
-                Files.createDirectories(run.resolve("tmp"));
-                return run;
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            this(PrivateContainersStorage.create(dir));
         }
 
         Cli run(String... args) {
-            List<String> command = new ArrayList<>(List.of(BINARY,
-                    "--root", dir.resolve("root").toString(),
-                    "--runroot", run.resolve("run").toString(),
-                    "--tmpdir", run.resolve("tmp").toString(),
-                    "--storage-driver", "vfs",
-                    "--cgroup-manager", "cgroupfs",
+            List<String> command = new ArrayList<>(List.of(BINARY));
+            command.addAll(storage.flags());
+            command.addAll(List.of("--tmpdir", storage.tmp().toString(), "--cgroup-manager", "cgroupfs",
                     "--events-backend", "none"));
             command.addAll(List.of(args));
-            return Cli.of(command)
-                    .env("CONTAINERS_STORAGE_CONF", dir.resolve("storage.conf").toString())
-                    .env("TMPDIR", run.resolve("tmp").toString())
-                    .timeout(Duration.ofMinutes(4));
+            return Cli.of(command).env(storage.environment()).timeout(Duration.ofMinutes(4));
         }
 
         String inspect(String image, String format) {
@@ -129,7 +96,7 @@ class PodmanE2ETest {
         /** Removes the images (so the vfs copies do not pile up) and the /tmp directory. */
         void cleanUp() {
             run("rmi", "-a", "-f").run();
-            Cli.of("rm", "-rf", run.toString()).run();
+            storage.removeRunDirectory();
         }
     }
 }
