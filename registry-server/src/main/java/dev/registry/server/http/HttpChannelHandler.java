@@ -189,7 +189,9 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
                 ApiResponse response;
                 try {
                     response = handler.handle(withBody);
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | Error e) {
+                    // an Error too (say OutOfMemoryError): without a response the client would wait
+                    // for ever and the request would count as in flight until shutdown gave up on it
                     log.error("unhandled failure for {} {}", method, uri, e);
                     response = ApiResponse.of(500).body(
                             "{\"errors\":[{\"code\":\"UNKNOWN\",\"message\":\"internal error\"}]}".getBytes(StandardCharsets.UTF_8),

@@ -10,8 +10,13 @@ import io.netty.handler.codec.http.LastHttpContent;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.channels.ReadableByteChannel;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Sends a response body that comes from a blocking channel (an object-store or in-memory blob,
@@ -21,19 +26,31 @@ import java.util.concurrent.RejectedExecutionException;
  * <p>Backpressure: after a chunk that leaves the connection unwritable, the worker waits until
  * that chunk is flushed, so at most the channel's high-water mark plus one chunk is buffered,
  * whatever the blob's size.
+ *
+ * <p>A client that reads nothing for {@link #STALL_LIMIT} (a zero TCP window, or an HTTP/2 stream
+ * window never opened again) gets its connection closed. Otherwise its worker would wait for ever,
+ * holding the blob's reader (on S3, a connection of the client pool) for as long as the client
+ * keeps the connection open.
  */
 final class StreamPump {
+    /** How long a client may take no bytes at all before its connection is closed. */
+    static final Duration STALL_LIMIT = Duration.ofSeconds(60);
+    /** How often a waiting worker looks whether the client took any bytes. */
+    private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+
     private final ChannelHandlerContext ctx;
     private final ReadableByteChannel source;
     private final long length;
     private final int chunkSize;
+    private final long stallLimitNanos;
     private final ChannelPromise done;
 
-    private StreamPump(ChannelHandlerContext ctx, ReadableByteChannel source, long length, int chunkSize) {
+    private StreamPump(ChannelHandlerContext ctx, ReadableByteChannel source, long length, int chunkSize, Duration stallLimit) {
         this.ctx = ctx;
         this.source = source;
         this.length = length;
         this.chunkSize = chunkSize;
+        this.stallLimitNanos = stallLimit.toNanos();
         this.done = ctx.newPromise();
     }
 
@@ -44,7 +61,13 @@ final class StreamPump {
      */
     static ChannelFuture start(ChannelHandlerContext ctx, ReadableByteChannel source, long length, int chunkSize,
                                Executor workers) {
-        StreamPump pump = new StreamPump(ctx, source, length, chunkSize);
+        return start(ctx, source, length, chunkSize, workers, STALL_LIMIT);
+    }
+
+    /** As {@link #start(ChannelHandlerContext, ReadableByteChannel, long, int, Executor)}, with another stall limit. */
+    static ChannelFuture start(ChannelHandlerContext ctx, ReadableByteChannel source, long length, int chunkSize,
+                               Executor workers, Duration stallLimit) {
+        StreamPump pump = new StreamPump(ctx, source, length, chunkSize, stallLimit);
         try {
             workers.execute(pump::run);
         } catch (RejectedExecutionException e) {
@@ -72,7 +95,7 @@ final class StreamPump {
                 remaining -= size;
                 ChannelFuture written = ctx.writeAndFlush(new DefaultHttpContent(chunk));
                 if (!ctx.channel().isWritable()) {
-                    written.awaitUninterruptibly();
+                    awaitFlushed(written);
                 }
                 if (written.isDone() && !written.isSuccess()) {
                     throw new IOException("sending the body failed", written.cause());
@@ -87,6 +110,41 @@ final class StreamPump {
             });
         } catch (IOException | RuntimeException e) {
             done.tryFailure(e);
+        }
+    }
+
+    /**
+     * Waits until {@code written} is flushed, as long as the client keeps taking bytes. Parks on a
+     * {@link CompletableFuture} rather than Netty's monitor-based wait, which would pin a virtual
+     * thread's carrier on Java 21.
+     */
+    private void awaitFlushed(ChannelFuture written) throws IOException {
+        CompletableFuture<Void> flushed = new CompletableFuture<>();
+        written.addListener(f -> flushed.complete(null));
+        long pending = ctx.channel().bytesBeforeWritable();
+        long progressAt = System.nanoTime();
+        while (true) {
+            try {
+                flushed.get(POLL_NANOS, TimeUnit.NANOSECONDS);
+                return;
+            } catch (TimeoutException notYet) {
+                long now = System.nanoTime();
+                long left = ctx.channel().bytesBeforeWritable();
+                if (left != pending) {
+                    pending = left;
+                    progressAt = now;
+                } else if (now - progressAt >= stallLimitNanos) {
+                    ctx.close();
+                    throw new IOException("the client took no bytes for " + Duration.ofNanos(stallLimitNanos).toSeconds()
+                            + " s; closed its connection");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                ctx.close();
+                throw new IOException("interrupted while sending the body", e);
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("a listener's future does not fail", e);
+            }
         }
     }
 
