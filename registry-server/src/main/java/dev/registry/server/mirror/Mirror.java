@@ -105,7 +105,10 @@ public final class Mirror {
         this(config, registry, client, clock, STALL_TIMEOUT);
     }
 
-    /** @param stallTimeout how long a blob download may receive nothing before it is abandoned */
+    /**
+     * @param stallTimeout how long a blob download may receive nothing before it is abandoned, and
+     *                     how long a manifest's or token's body may take once its head arrived
+     */
     Mirror(ProxyConfig config, Registry registry, HttpClient client, Clock clock, Duration stallTimeout) {
         this.stallTimeout = stallTimeout;
         long checkMillis = Math.max(100, stallTimeout.toMillis() / 4);
@@ -114,7 +117,7 @@ public final class Mirror {
         this.registry = registry;
         this.clock = clock;
         for (ProxyRemoteConfig remote : config.remotes()) {
-            remotes.put(remote.name(), new UpstreamRegistry(remote, client, clock));
+            remotes.put(remote.name(), new UpstreamRegistry(remote, client, clock, stallTimeout));
         }
         this.defaultRemote = config.defaultRemote().map(remotes::get).orElse(null);
     }
@@ -318,6 +321,20 @@ public final class Mirror {
         return Optional.empty();
     }
 
+    /**
+     * What a manifest look-up that found the remote unavailable throws: the failure itself when a
+     * cached tag can be served instead, {@code UNAVAILABLE} naming what is not cached otherwise.
+     */
+    private UpstreamRegistry.UnavailableException unavailable(UpstreamRegistry.UnavailableException e, String remote, String name, String reference,
+                                    Optional<Digest> stale) {
+        counters.upstreamFailure(remote);
+        if (stale.isPresent()) {
+            return e;
+        }
+        throw new RegistryException(ErrorCode.UNAVAILABLE, e.getMessage() + "; " + name + ":" + reference + " is not cached",
+                null);
+    }
+
     private void hit(String name, Target target, String what) throws IOException {
         counters.manifestHit(target.remote().name());
         log.debug("proxy: hit {} of {} (remote {})", what, name, target.remote().name());
@@ -336,16 +353,16 @@ public final class Mirror {
         try {
             response = target.remote().send("GET", target.upstream(), "/manifests/" + reference, MANIFEST_ACCEPT);
         } catch (UpstreamRegistry.UnavailableException e) {
-            counters.upstreamFailure(remote);
-            if (stale.isPresent()) {
-                throw e;
-            }
-            throw new RegistryException(ErrorCode.UNAVAILABLE, e.getMessage() + "; " + name + ":" + reference + " is not cached",
-                    null);
+            throw unavailable(e, remote, name, reference, stale);
         }
         try (response) {
             checkStatus(response, target, "manifest " + reference, ErrorCode.MANIFEST_UNKNOWN, Map.of("reference", reference));
-            byte[] content = response.body().readNBytes(dev.registry.storage.ManifestService.MAX_MANIFEST_BYTES + 1);
+            byte[] content;
+            try {
+                content = response.readBody(dev.registry.storage.ManifestService.MAX_MANIFEST_BYTES + 1, stallTimeout);
+            } catch (UpstreamRegistry.UnavailableException e) {
+                throw unavailable(e, remote, name, reference, stale);
+            }
             if (content.length > dev.registry.storage.ManifestService.MAX_MANIFEST_BYTES) {
                 throw new RegistryException(ErrorCode.MANIFEST_INVALID, 502, "remote " + remote + " sent a manifest larger than "
                         + dev.registry.storage.ManifestService.MAX_MANIFEST_BYTES + " bytes", null);
@@ -559,7 +576,7 @@ public final class Mirror {
             if (response.statusCode() != 200) {
                 return Optional.empty();
             }
-            byte[] body = response.body().readNBytes(REFERRERS_LIMIT + 1);
+            byte[] body = response.readBody(REFERRERS_LIMIT + 1, stallTimeout);
             if (body.length > REFERRERS_LIMIT) {
                 return Optional.empty();
             }

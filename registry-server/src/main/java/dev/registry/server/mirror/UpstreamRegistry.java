@@ -22,6 +22,10 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -40,6 +44,9 @@ final class UpstreamRegistry {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Until the response head arrives; a blob body then streams for as long as it takes. */
     static final Duration RESPONSE_TIMEOUT = Duration.ofSeconds(60);
+    /** Closes small bodies that are still arriving at their deadline (see {@link Response#readBody}). */
+    private static final ScheduledExecutorService BODY_DEADLINES = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("mirror-body-deadlines").factory());
     private static final int MAX_REDIRECTS = 5;
     /** Tokens are dropped this long before they expire, so none expires on the way upstream. */
     private static final Duration TOKEN_MARGIN = Duration.ofSeconds(10);
@@ -47,6 +54,7 @@ final class UpstreamRegistry {
     private static final Duration DEFAULT_TOKEN_LIFETIME = Duration.ofSeconds(60);
 
     private final ProxyRemoteConfig config;
+    private final Duration bodyTimeout;
     private final HttpClient client;
     private final UpstreamCredentials credentials;
     private final Clock clock;
@@ -62,6 +70,32 @@ final class UpstreamRegistry {
     record Response(int statusCode, java.net.http.HttpHeaders headers, InputStream body) implements AutoCloseable {
         Optional<String> header(String name) {
             return headers.firstValue(name);
+        }
+
+        /**
+         * Reads the whole of a small body (a manifest, a token, a referrers index), at most
+         * {@code limit} bytes, within {@code timeout}. The JDK's client times out only until the
+         * response head: an upstream that goes quiet in the middle of a body would otherwise hold
+         * this request, and every request waiting for the same look-up, for ever.
+         *
+         * @throws UnavailableException if the body fails or does not arrive in time; the caller
+         *                              serves what is cached, as for any unreachable upstream
+         */
+        byte[] readBody(int limit, Duration timeout) throws UnavailableException {
+            AtomicBoolean expired = new AtomicBoolean();
+            ScheduledFuture<?> deadline = BODY_DEADLINES.schedule(() -> {
+                expired.set(true);
+                close();
+            }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+            try {
+                return body.readNBytes(limit);
+            } catch (IOException e) {
+                throw new UnavailableException(expired.get()
+                        ? "its response body did not arrive within " + timeout.toMillis() + " ms"
+                        : "its response body failed: " + e.getMessage(), e);
+            } finally {
+                deadline.cancel(false);
+            }
         }
 
         /** {@code Content-Length}, or -1 if the upstream did not send it. */
@@ -86,8 +120,10 @@ final class UpstreamRegistry {
         }
     }
 
-    UpstreamRegistry(ProxyRemoteConfig config, HttpClient client, Clock clock) {
+    /** @param bodyTimeout how long a small body (manifest, token) may take once its response head arrived */
+    UpstreamRegistry(ProxyRemoteConfig config, HttpClient client, Clock clock, Duration bodyTimeout) {
         this.config = config;
+        this.bodyTimeout = bodyTimeout;
         this.client = client;
         this.clock = clock;
         this.credentials = new UpstreamCredentials(config.credentials());
@@ -162,7 +198,13 @@ final class UpstreamRegistry {
         }
         if (challenge.get().isBearer()) {
             String challengeScope = challenge.get().parameters().getOrDefault("scope", scope);
-            Optional<Token> token = fetchToken(challenge.get(), challengeScope.isEmpty() ? scope : challengeScope, creds);
+            Optional<Token> token;
+            try {
+                token = fetchToken(challenge.get(), challengeScope.isEmpty() ? scope : challengeScope, creds);
+            } catch (IOException | InterruptedException | RuntimeException e) {
+                response.close();
+                throw e;
+            }
             if (token.isEmpty()) {
                 return response;
             }
@@ -227,7 +269,7 @@ final class UpstreamRegistry {
                         creds.isPresent() ? " for user " + creds.get().username() : " (anonymous)");
                 return Optional.empty();
             }
-            JsonNode json = JSON.readTree(response.body().readNBytes(1024 * 1024));
+            JsonNode json = JSON.readTree(response.readBody(1024 * 1024, bodyTimeout));
             String token = json.path("token").asText(json.path("access_token").asText(""));
             if (token.isEmpty()) {
                 return Optional.empty();
