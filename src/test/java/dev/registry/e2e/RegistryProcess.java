@@ -1,5 +1,7 @@
 package dev.registry.e2e;
 
+import dev.registry.storage.driver.s3.S3ProxyServer;
+
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -80,6 +82,19 @@ public final class RegistryProcess implements AutoCloseable {
      * or lines indented by two spaces to add to {@code storage}).
      */
     public static Path writeConfig(Path dir, int port, Path root, String extraYaml) throws IOException {
+        return writeConfig(dir, port, """
+                  filesystem:
+                    rootdirectory: %s\
+                """.formatted(root), extraYaml);
+    }
+
+    /**
+     * Writes {@code dir/config.yml}: the registry on {@code 127.0.0.1:port} with the driver in
+     * {@code storageEntries} (lines indented by two spaces under {@code storage}, such as
+     * {@link #s3Storage}), delete enabled and logging at info, then {@code extraYaml} (top-level
+     * keys, or more lines for {@code storage}).
+     */
+    public static Path writeConfig(Path dir, int port, String storageEntries, String extraYaml) throws IOException {
         Path config = dir.resolve("config.yml");
         Files.writeString(config, """
                 version: 0.1
@@ -88,13 +103,35 @@ public final class RegistryProcess implements AutoCloseable {
                 http:
                   addr: 127.0.0.1:%d
                 storage:
-                  filesystem:
-                    rootdirectory: %s
+                %s
                   delete:
                     enabled: true
                 %s
-                """.formatted(port, root, extraYaml));
+                """.formatted(port, storageEntries, extraYaml));
         return config;
+    }
+
+    /**
+     * The {@code storage} entries for {@code bucket} of s3proxy under {@code rootDirectory}, with
+     * parts of S3's minimum size (5 MiB), so that small test images span several.
+     *
+     * @param redirect whether blob GETs answer 307 to pre-signed URLs (registry:2's default)
+     */
+    public static String s3Storage(S3ProxyServer s3, String bucket, String rootDirectory, boolean redirect) {
+        return """
+                  s3:
+                    accesskey: %s
+                    secretkey: %s
+                    region: %s
+                    regionendpoint: %s
+                    forcepathstyle: true
+                    bucket: %s
+                    rootdirectory: %s
+                    chunksize: 5242880
+                  redirect:
+                    disable: %s\
+                """.formatted(S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY, S3ProxyServer.REGION,
+                s3.endpoint(), bucket, rootDirectory, !redirect);
     }
 
     /** Starts the registry with the given config file, expected to listen on {@code port}. */

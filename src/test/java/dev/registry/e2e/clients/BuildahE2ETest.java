@@ -8,9 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.registry.e2e.RegistryProcess;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +20,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -64,7 +61,7 @@ class BuildahE2ETest {
                 JsonNode baseManifest = checkImage(registry, "e2e/buildah-base", "1", baseDigest);
                 assertEquals(1, baseManifest.path("layers").size(), "one layer: the copied file");
                 String baseLayer = baseManifest.path("layers").get(0).path("digest").asText();
-                assertTrue(contains(layerTar(registry, "e2e/buildah-base", baseLayer), payload),
+                assertTrue(E2eAssertions.containsBytes(layerTar(registry, "e2e/buildah-base", baseLayer), payload),
                         "payload.bin inside the base's layer");
 
                 // the base must come back from the registry, not from buildah's store
@@ -89,7 +86,7 @@ class BuildahE2ETest {
                                 "mount=" + baseLayer.replace(":", "%3A")),
                         "buildah mounted the base's layer from e2e/buildah-base instead of uploading it again");
                 String copyLayer = appManifest.path("layers").get(1).path("digest").asText();
-                assertTrue(contains(layerTar(registry, "e2e/buildah-app", copyLayer), motd), "motd inside the COPY's layer");
+                assertTrue(E2eAssertions.containsBytes(layerTar(registry, "e2e/buildah-app", copyLayer), motd), "motd inside the COPY's layer");
                 JsonNode config = registry.getJson("/v2/e2e/buildah-app/blobs/" + appManifest.path("config").path("digest").asText());
                 assertEquals("/payload.bin", config.path("config").path("Entrypoint").path(0).asText(), "inherited from the base");
                 assertTrue(config.path("config").path("Env").toString().contains("STAGE=base"), config.toString());
@@ -152,15 +149,9 @@ class BuildahE2ETest {
         return manifest;
     }
 
-    /** A layer's tar stream, gunzipped when it is compressed. */
+    /** The tar stream of layer {@code digest} of {@code repository}, fetched from the registry. */
     private static byte[] layerTar(RegistryUnderTest registry, String repository, String digest) throws Exception {
-        byte[] blob = registry.get("/v2/" + repository + "/blobs/" + digest, null).body();
-        if (blob.length < 2 || (blob[0] & 0xff) != 0x1f || (blob[1] & 0xff) != 0x8b) {
-            return blob;
-        }
-        try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(blob))) {
-            return in.readAllBytes();
-        }
+        return E2eAssertions.layerTar(registry.get("/v2/" + repository + "/blobs/" + digest, null).body());
     }
 
     /**
@@ -173,19 +164,6 @@ class BuildahE2ETest {
                 (line.contains("\"" + method + " /v2/") || line.contains("http.request.method=" + method + " "))
                         && (line.contains("\" " + status + " ") || line.contains("http.response.status=" + status + " "))
                         && Arrays.stream(targetParts).allMatch(line::contains));
-    }
-
-    private static boolean contains(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= haystack.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return true;
-        }
-        return false;
     }
 
     /** buildah on a {@link PrivateContainersStorage}. */

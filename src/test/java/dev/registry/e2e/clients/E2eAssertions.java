@@ -6,10 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
+import java.util.zip.GZIPInputStream;
 
 /** Checks shared by the client tests. */
 public final class E2eAssertions {
@@ -66,5 +70,29 @@ public final class E2eAssertions {
             assertSameBlobs(source, layout, List.of(image.manifest().digest()));
             assertSameBlobs(source, layout, image.blobDigests());
         }
+    }
+
+    /** A layer's tar stream: {@code layer} gunzipped when it is gzip-compressed, as it is otherwise. */
+    public static byte[] layerTar(byte[] layer) throws IOException {
+        if (layer.length < 2 || (layer[0] & 0xff) != 0x1f || (layer[1] & 0xff) != 0x8b) {
+            return layer;
+        }
+        try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(layer))) {
+            return in.readAllBytes();
+        }
+    }
+
+    /** Whether {@code needle} occurs in {@code haystack} (a file's bytes inside a layer's tar stream). */
+    public static boolean containsBytes(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
     }
 }

@@ -95,8 +95,8 @@ class JibE2ETest {
 
         // the layer inside the base's tarball holds the bytes Jib was given
         String layer = baseManifest.path("layers").get(0).path("digest").asText();
-        byte[] tar = gunzip(get("/v2/jib/base/blobs/" + layer).body());
-        assertTrue(indexOf(tar, binary) >= 0, "server.bin inside the pushed layer");
+        byte[] tar = E2eAssertions.layerTar(get("/v2/jib/base/blobs/" + layer).body());
+        assertTrue(E2eAssertions.containsBytes(tar, binary), "server.bin inside the pushed layer");
     }
 
     /**
@@ -130,24 +130,5 @@ class JibE2ETest {
 
     private static String sha256(byte[] bytes) throws Exception {
         return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    }
-
-    private static byte[] gunzip(byte[] gzipped) throws Exception {
-        try (var in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(gzipped))) {
-            return in.readAllBytes();
-        }
-    }
-
-    private static int indexOf(byte[] haystack, byte[] needle) {
-        outer:
-        for (int i = 0; i + needle.length <= haystack.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (haystack[i + j] != needle[j]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        return -1;
     }
 }

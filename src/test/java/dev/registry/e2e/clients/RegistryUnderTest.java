@@ -50,6 +50,11 @@ public interface RegistryUnderTest extends AutoCloseable {
     static RegistryUnderTest ours(Path root) throws Exception {
         Files.createDirectories(root);
         RegistryProcess process = RegistryProcess.start(root);
+        return of(process, "registry-server.jar on " + process.hostPort());
+    }
+
+    /** {@code process}, named {@code description} in failure messages; closing it stops the process. */
+    static RegistryUnderTest of(RegistryProcess process, String description) {
         return new RegistryUnderTest() {
             @Override
             public String hostPort() {
@@ -72,7 +77,7 @@ public interface RegistryUnderTest extends AutoCloseable {
 
             @Override
             public String toString() {
-                return "registry-server.jar on " + hostPort();
+                return description;
             }
         };
     }

@@ -61,56 +61,10 @@ class S3E2ETest {
     /** As {@link #ours(Path, String, boolean)}, with {@code env} added to the server's environment. */
     static RegistryUnderTest ours(Path work, String bucket, boolean redirect, Map<String, String> env) throws Exception {
         int port = RegistryProcess.freePort();
-        Path dir = work.resolve("ours-" + port);
-        Files.createDirectories(dir);
-        Path config = dir.resolve("config.yml");
-        Files.writeString(config, """
-                version: 0.1
-                log:
-                  level: info
-                http:
-                  addr: 127.0.0.1:%d
-                storage:
-                  s3:
-                    accesskey: %s
-                    secretkey: %s
-                    region: %s
-                    regionendpoint: %s
-                    bucket: %s
-                    rootdirectory: %s
-                    chunksize: 5242880
-                  delete:
-                    enabled: true
-                  redirect:
-                    disable: %s
-                """.formatted(port, S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY, S3ProxyServer.REGION,
-                s3.endpoint(), bucket, ROOT, !redirect));
+        Path dir = Files.createDirectories(work.resolve("ours-" + port));
+        Path config = RegistryProcess.writeConfig(dir, port, RegistryProcess.s3Storage(s3, bucket, ROOT, redirect), "");
         RegistryProcess process = RegistryProcess.startWithConfig(config, port, env);
-        return new RegistryUnderTest() {
-            @Override
-            public String hostPort() {
-                return process.hostPort();
-            }
-
-            @Override
-            public String output() {
-                return process.output();
-            }
-
-            @Override
-            public void close() {
-                try {
-                    process.close();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-
-            @Override
-            public String toString() {
-                return "registry-server.jar on s3 bucket " + bucket + " at " + hostPort();
-            }
-        };
+        return RegistryUnderTest.of(process, "registry-server.jar on s3 bucket " + bucket + " at " + process.hostPort());
     }
 
     /** docker-registry 2.8 on {@code bucket}: its s3 driver, path-style because a regionendpoint is given. */

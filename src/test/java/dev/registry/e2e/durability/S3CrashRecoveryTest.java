@@ -42,30 +42,8 @@ class S3CrashRecoveryTest extends CrashRecoveryTest {
     @Override
     protected RegistryProcess startRegistry() throws Exception {
         int port = RegistryProcess.freePort();
-        Path dir = root.resolveSibling("s3-conf-" + port);
-        Files.createDirectories(dir);
-        Path config = dir.resolve("config.yml");
-        Files.writeString(config, String.join("\n",
-                "version: 0.1",
-                "log:",
-                "  level: info",
-                "http:",
-                "  addr: 127.0.0.1:" + port,
-                "storage:",
-                "  s3:",
-                "    accesskey: " + S3ProxyServer.ACCESS_KEY,
-                "    secretkey: " + S3ProxyServer.SECRET_KEY,
-                "    region: " + S3ProxyServer.REGION,
-                "    regionendpoint: " + s3.endpoint(),
-                "    forcepathstyle: true",
-                "    bucket: " + bucket,
-                "    rootdirectory: /registry",
-                "    chunksize: 5242880",
-                "  redirect:",
-                "    disable: true",
-                "  delete:",
-                "    enabled: true",
-                ""));
+        Path dir = Files.createDirectories(root.resolveSibling("s3-conf-" + port));
+        Path config = RegistryProcess.writeConfig(dir, port, RegistryProcess.s3Storage(s3, bucket, "/registry", false), "");
         return RegistryProcess.startWithConfig(config, port, Map.of(), Duration.ofSeconds(90));
     }
 

@@ -165,23 +165,14 @@ class S3OnlineGarbageCollectionE2ETest {
         String bucket = s3.createBucket("online-gc");
         for (int i = 0; i < 3; i++) {
             int port = RegistryProcess.freePort();
-            Path dir = work.resolve("replica-" + i);
-            Files.createDirectories(dir);
-            Path config = dir.resolve("config.yml");
-            Files.writeString(config, """
-                    version: 0.1
-                    http:
-                      addr: 127.0.0.1:%d
-                    storage:
-                    %s
-                      delete:
-                        enabled: true
+            Path dir = Files.createDirectories(work.resolve("replica-" + i));
+            Path config = RegistryProcess.writeConfig(dir, port, RegistryProcess.s3Storage(s3, bucket, "/registry", false), """
                       maintenance:
                         garbagecollect:
                           enabled: true
                           interval: 2s
                           graceperiod: 20s
-                    """.formatted(port, S3ReplicasE2ETest.s3Yaml(s3, bucket)));
+                    """);
             replicas.add(RegistryProcess.startWithConfig(config, port, Map.of(), Duration.ofSeconds(90)));
         }
         try {

@@ -1,5 +1,6 @@
 package dev.registry.e2e.replicas;
 
+import dev.registry.e2e.RegistryProcess;
 import dev.registry.storage.driver.s3.S3ProxyServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,22 +28,6 @@ class S3ReplicasE2ETest extends SharedStoreReplicasContract {
 
     @Override
     protected String storageYaml(Path work) {
-        return s3Yaml(s3, s3.createBucket("replicas"));
-    }
-
-    /** The {@code storage:} entries for one bucket of {@code s3}, parts of S3's minimum size. */
-    static String s3Yaml(S3ProxyServer s3, String bucket) {
-        return String.join("\n",
-                "  s3:",
-                "    accesskey: " + S3ProxyServer.ACCESS_KEY,
-                "    secretkey: " + S3ProxyServer.SECRET_KEY,
-                "    region: " + S3ProxyServer.REGION,
-                "    regionendpoint: " + s3.endpoint(),
-                "    forcepathstyle: true",
-                "    bucket: " + bucket,
-                "    rootdirectory: /registry",
-                "    chunksize: 5242880",
-                "  redirect:",
-                "    disable: true");
+        return RegistryProcess.s3Storage(s3, s3.createBucket("replicas"), "/registry", false);
     }
 }

@@ -54,20 +54,8 @@ abstract class SharedStoreReplicasContract {
         String storage = storageYaml(work);
         for (int i = 0; i < 3; i++) {
             int port = RegistryProcess.freePort();
-            Path dir = work.resolve("replica-" + i);
-            Files.createDirectories(dir);
-            Path config = dir.resolve("config.yml");
-            Files.writeString(config, """
-                    version: 0.1
-                    log:
-                      level: info
-                    http:
-                      addr: 127.0.0.1:%d
-                    storage:
-                    %s
-                      delete:
-                        enabled: true
-                    """.formatted(port, storage));
+            Path dir = Files.createDirectories(work.resolve("replica-" + i));
+            Path config = RegistryProcess.writeConfig(dir, port, storage, "");
             // generous: three JVMs start at once, and a cloud driver checks its bucket first
             replicas.add(RegistryProcess.startWithConfig(config, port, Map.of(), Duration.ofSeconds(90)));
         }
