@@ -162,21 +162,26 @@ public final class Mirror {
     /** The remote and upstream name for {@code name}, if the mirror handles it at all. */
     Optional<Target> route(String name) {
         if (config.wholeRegistry()) {
-            return Optional.of(new Target(defaultRemote, dockerHubName(name)));
+            return Optional.of(target(defaultRemote, name));
         }
         int slash = name.indexOf('/');
         if (slash > 0) {
             UpstreamRegistry named = remotes.get(name.substring(0, slash));
             if (named != null) {
-                return Optional.of(new Target(named, name.substring(slash + 1)));
+                return Optional.of(target(named, name.substring(slash + 1)));
             }
         }
-        return defaultRemote == null ? Optional.empty() : Optional.of(new Target(defaultRemote, dockerHubName(name)));
+        return defaultRemote == null ? Optional.empty() : Optional.of(target(defaultRemote, name));
     }
 
-    /** Docker Hub keeps its official images under {@code library/}, and the Docker daemon asks a mirror for them so. */
-    private static String dockerHubName(String name) {
-        return name.indexOf('/') < 0 ? "library/" + name : name;
+    /**
+     * {@code upstream} of {@code remote}; on Docker Hub a single-component name is an official
+     * image, which Hub keeps under {@code library/} (the Docker daemon asks a mirror for
+     * {@code library/busybox} itself, other clients for {@code busybox}). Other registries get the
+     * name as it is, as registry:2's proxy sends it.
+     */
+    private static Target target(UpstreamRegistry remote, String upstream) {
+        return new Target(remote, remote.isDockerHub() && upstream.indexOf('/') < 0 ? "library/" + upstream : upstream);
     }
 
     /**

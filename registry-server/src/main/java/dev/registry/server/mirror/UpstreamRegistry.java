@@ -48,6 +48,8 @@ final class UpstreamRegistry {
     private static final ScheduledExecutorService BODY_DEADLINES = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("mirror-body-deadlines").factory());
     private static final int MAX_REDIRECTS = 5;
+    private static final java.util.Set<String> DOCKER_HUB_HOSTS = java.util.Set.of(
+            "registry-1.docker.io", "registry.hub.docker.com", "index.docker.io", "docker.io");
     /** Tokens are dropped this long before they expire, so none expires on the way upstream. */
     private static final Duration TOKEN_MARGIN = Duration.ofSeconds(10);
     /** distribution's default when a token response has no {@code expires_in}. */
@@ -135,6 +137,12 @@ final class UpstreamRegistry {
 
     String name() {
         return config.name();
+    }
+
+    /** Whether the remote is Docker Hub, by the host names Hub's registry answers on. */
+    boolean isDockerHub() {
+        String host = config.url().getHost();
+        return host != null && DOCKER_HUB_HOSTS.contains(host.toLowerCase(java.util.Locale.ROOT));
     }
 
     /**

@@ -32,6 +32,11 @@ class MirrorRoutingTest {
         return new ProxyRemoteConfig(name, URI.create("http://127.0.0.1:1"), List.of(credentials), Duration.ofMinutes(10));
     }
 
+    /** A remote on Docker Hub (routing never connects to it). */
+    private static ProxyRemoteConfig hub(String name) {
+        return new ProxyRemoteConfig(name, URI.create("https://registry-1.docker.io"), List.of(), Duration.ofMinutes(10));
+    }
+
     private static Mirror mirror(ProxyConfig config, Registry registry) {
         return new Mirror(config, registry, HttpClient.newHttpClient(), Clock.systemUTC());
     }
@@ -46,14 +51,31 @@ class MirrorRoutingTest {
 
     @Test
     void firstComponentSelectsRemoteOthersGoToTheDefaultWithDockerHubLibrary() throws Exception {
-        Mirror mirror = mirror(new ProxyConfig(List.of(remote("gitlab"), remote("hub")), Optional.of("hub"), false), registry());
+        Mirror mirror = mirror(new ProxyConfig(List.of(remote("gitlab"), hub("hub")), Optional.of("hub"), false), registry());
 
         assertEquals("gitlab:avassa-public/movie-theaters-demo/ticket-blipper",
                 describe(mirror.route("gitlab/avassa-public/movie-theaters-demo/ticket-blipper")));
         assertEquals("hub:library/alpine", describe(mirror.route("hub/library/alpine")));
+        assertEquals("hub:library/alpine", describe(mirror.route("hub/alpine")), "an official image under the remote's prefix");
         assertEquals("hub:library/alpine", describe(mirror.route("alpine")));
         assertEquals("hub:bitnami/redis", describe(mirror.route("bitnami/redis")));
         assertEquals("hub:library/gitlab", describe(mirror.route("gitlab")), "a remote's name alone is no repository of it");
+    }
+
+    @Test
+    void singleComponentNamesGetLibraryOnlyOnDockerHub() throws Exception {
+        Mirror other = mirror(new ProxyConfig(List.of(remote("corp")), Optional.of("corp"), false), registry());
+        assertEquals("corp:myapp", describe(other.route("myapp")), "a private registry's repository, as registry:2 sends it");
+        assertEquals("corp:myapp", describe(other.route("corp/myapp")));
+
+        Mirror whole = mirror(new ProxyConfig(List.of(remote("default")), Optional.of("default"), true), registry());
+        assertEquals("default:myapp", describe(whole.route("myapp")));
+
+        for (String url : List.of("https://registry-1.docker.io", "https://index.docker.io", "https://REGISTRY.HUB.DOCKER.COM:443")) {
+            Mirror hub = mirror(new ProxyConfig(List.of(new ProxyRemoteConfig("default", URI.create(url), List.of(),
+                    Duration.ofMinutes(10))), Optional.of("default"), true), registry());
+            assertEquals("default:library/busybox", describe(hub.route("busybox")), url);
+        }
     }
 
     @Test
@@ -68,7 +90,7 @@ class MirrorRoutingTest {
     @Test
     void namedPrefixesAndCachedRepositoriesAreReadOnlyOtherNamesAreNot() throws Exception {
         Registry registry = registry();
-        Mirror mirror = mirror(new ProxyConfig(List.of(remote("gitlab"), remote("hub")), Optional.of("hub"), false), registry);
+        Mirror mirror = mirror(new ProxyConfig(List.of(remote("gitlab"), hub("hub")), Optional.of("hub"), false), registry);
 
         assertTrue(mirror.refusesWrites("gitlab/a/b").isPresent());
         assertTrue(mirror.refusesWrites("hub/library/alpine").isPresent(), "the default remote's own prefix too");
@@ -79,7 +101,7 @@ class MirrorRoutingTest {
 
     @Test
     void registry2FormSendsEveryNameToTheOneRemoteAndRefusesAllWrites() throws Exception {
-        Mirror mirror = mirror(new ProxyConfig(List.of(remote("default")), Optional.of("default"), true), registry());
+        Mirror mirror = mirror(new ProxyConfig(List.of(hub("default")), Optional.of("default"), true), registry());
 
         assertEquals("default:library/busybox", describe(mirror.route("busybox")));
         assertEquals("default:team/app", describe(mirror.route("team/app")));
