@@ -74,7 +74,7 @@ final class ProxyBinder {
 
     private static ProxyConfig single(JsonNode proxy) {
         URI url = url(PROXY.child("remoteurl"), Values.field(proxy, "remoteurl"));
-        Duration ttl = Values.positiveDuration(PROXY.child("ttl"), Values.field(proxy, "ttl"), ProxyConfig.DEFAULT_TTL);
+        Duration ttl = Values.nonNegativeDuration(PROXY.child("ttl"), Values.field(proxy, "ttl"), ProxyConfig.DEFAULT_TTL);
         Optional<String> username = Values.text(PROXY.child("username"), Values.field(proxy, "username"));
         Optional<String> password = Values.string(PROXY.child("password"), Values.field(proxy, "password"))
                 .filter(p -> !p.isEmpty());
@@ -154,10 +154,10 @@ final class ProxyBinder {
         }
         Duration ttl;
         try {
-            ttl = Values.positiveDuration(key, node.get("ttl"), ProxyConfig.DEFAULT_TTL);
+            ttl = Values.nonNegativeDuration(key, node.get("ttl"), ProxyConfig.DEFAULT_TTL);
         } catch (ConfigException e) {
             throw key.problem(described + " has the ttl '" + node.get("ttl").asText()
-                    + "', which is not a positive Go duration: give one such as '10m', '1h' or '168h'");
+                    + "', which is not a Go duration of zero or more: give one such as '10m', '1h', '168h' or '0s'");
         }
         List<ProxyCredentialConfig> credentials = new ArrayList<>();
         JsonNode credentialNodes = node.get("credentials");

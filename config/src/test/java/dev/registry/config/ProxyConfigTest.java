@@ -103,6 +103,14 @@ class ProxyConfigTest {
     }
 
     @Test
+    void aZeroTtlChecksEveryPull() {
+        ProxyConfig named = files.load(proxy("remotes: [{name: hub, url: 'https://registry-1.docker.io', ttl: 0s}]\n")).proxy();
+        assertEquals(Duration.ZERO, named.remote("hub").orElseThrow().ttl());
+        ProxyConfig single = files.load(proxy("remoteurl: https://r.example\nttl: 0\n")).proxy();
+        assertEquals(Duration.ZERO, single.remotes().get(0).ttl(), "registry:2's 'no expiry'");
+    }
+
+    @Test
     void environmentSetsBothForms() {
         ProxyConfig single = files.load("storage: filesystem\n", Map.of(
                 "REGISTRY_PROXY_REMOTEURL", "https://mirror.example",

@@ -149,7 +149,7 @@ public final class Mirror {
     public String describe() {
         if (config.wholeRegistry()) {
             ProxyRemoteConfig remote = config.remotes().get(0);
-            return "read-only pull-through cache of " + remote.url() + " (ttl " + remote.ttl() + ")";
+            return "read-only pull-through cache of " + remote.url() + " (tags checked upstream on every pull)";
         }
         StringBuilder text = new StringBuilder("pull-through cache of ");
         config.remotes().forEach(remote -> text.append(remote.name()).append("/ = ").append(remote.url())
@@ -289,7 +289,7 @@ public final class Mirror {
         }
         Instant now = clock.instant();
         Optional<Instant> checked = registry.cached().tagChecked(name, reference);
-        if (checked.isPresent() && now.isBefore(checked.get().plus(target.remote().config().ttl()))) {
+        if (checked.isPresent() && now.isBefore(checked.get().plus(tagFreshness(target.remote())))) {
             hit(name, target, "tag " + reference);
             return Optional.empty();
         }
@@ -338,6 +338,18 @@ public final class Mirror {
         }
         throw new RegistryException(ErrorCode.UNAVAILABLE, e.getMessage() + "; " + name + ":" + reference + " is not cached",
                 null);
+    }
+
+    /**
+     * How long a cached tag of {@code remote} is served without asking upstream. In registry:2's
+     * form ({@code remoteurl}) not at all: registry:2's proxy checks a tag upstream on every pull
+     * (a {@code HEAD}, which Docker Hub does not count against its pull limit), and its {@code ttl}
+     * is how long cached content is kept, not how long a tag is trusted; a registry:2
+     * configuration's {@code ttl: 168h} would otherwise serve a moved {@code latest} for a week.
+     * A named remote's {@code ttl} is that window.
+     */
+    private Duration tagFreshness(UpstreamRegistry remote) {
+        return config.wholeRegistry() ? Duration.ZERO : remote.config().ttl();
     }
 
     private void hit(String name, Target target, String what) throws IOException {
