@@ -58,6 +58,38 @@ class HttpFramingTest extends ApiTestBase {
         }
     }
 
+    /**
+     * A request answered before its body ends (here a PATCH to an upload that does not exist,
+     * answered from its head), while the client goes on sending: the client reads the answer,
+     * then the end of the connection, and the server does not wait for the rest of the body.
+     */
+    @Test
+    void anAnswerSentBeforeTheBodyEndedReachesTheClientInsteadOfAReset() throws Exception {
+        String target = "/v2/" + repo("early-answer") + "/blobs/uploads/" + java.util.UUID.randomUUID();
+        try (Socket socket = connect()) {
+            OutputStream out = socket.getOutputStream();
+            InputStream in = new java.io.BufferedInputStream(socket.getInputStream());
+            out.write(("PATCH " + target + " HTTP/1.1\r\nHost: registry\r\nContent-Type: application/octet-stream\r\n"
+                    + "Content-Length: " + (64 << 20) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            // the body goes on after the answer is out, as a client streaming a layer does
+            Thread sender = Thread.ofVirtual().start(() -> {
+                byte[] piece = Digests.randomBytes(64 << 10);
+                try {
+                    for (int i = 0; i < 1024; i++) {
+                        out.write(piece);
+                    }
+                } catch (IOException closed) {
+                    // the server stopped taking it
+                }
+            });
+            Thread.sleep(300); // the server has answered and closed by now
+            ApiResponse answer = RawHttp.readResponse(in, "PATCH", target);
+            assertError(answer, 404, "BLOB_UPLOAD_UNKNOWN");
+            assertTrue(closedByServer(in), "the connection ends after the answer");
+            sender.join(10_000);
+        }
+    }
+
     @Test
     void http10KeepAliveIsConfirmedAndTheConnectionServesTheNextRequest() throws Exception {
         try (Socket socket = connect()) {
