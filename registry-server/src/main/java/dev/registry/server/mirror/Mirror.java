@@ -275,7 +275,7 @@ public final class Mirror {
         String remote = target.remote().name();
         if (Digest.looksLikeDigest(reference)) {
             Digest digest = Digest.parse(reference);
-            if (registry.manifests().exists(name, digest)) {
+            if (isCached(name, digest)) {
                 hit(name, target, "manifest " + digest);
                 return Optional.empty();
             }
@@ -283,6 +283,11 @@ public final class Mirror {
             return Optional.empty();
         }
         Optional<Digest> cached = registry.tags().resolve(name, reference);
+        if (cached.isPresent() && !isCached(name, cached.get())) {
+            log.info("proxy: the cached manifest {} of {}:{} has no data left (removed by a garbage collection?); fetching it again",
+                    cached.get(), name, reference);
+            cached = Optional.empty();
+        }
         if (cached.isEmpty()) {
             fetchManifest(name, target, reference, reference, Optional.empty());
             return Optional.empty();
@@ -336,8 +341,27 @@ public final class Mirror {
         if (stale.isPresent()) {
             return e;
         }
-        throw new RegistryException(ErrorCode.UNAVAILABLE, e.getMessage() + "; " + name + ":" + reference + " is not cached",
-                null);
+        throw notCached(e, name + ":" + reference);
+    }
+
+    /**
+     * The error for content that is not cached while its remote is unavailable: {@code 503
+     * UNAVAILABLE}, or {@code 429 TOOMANYREQUESTS} when the remote limited the rate, which clients
+     * show as such (Docker Hub's pull rate limit) and may retry later.
+     */
+    private static RegistryException notCached(UpstreamRegistry.UnavailableException e, String what) {
+        return new RegistryException(e.rateLimited() ? ErrorCode.TOOMANYREQUESTS : ErrorCode.UNAVAILABLE,
+                e.getMessage() + "; " + what + " is not cached", null);
+    }
+
+    /**
+     * Whether manifest {@code digest} of {@code name} can be served from the cache: linked in the
+     * repository and its bytes still stored. A garbage collection that ran while the mirror stored
+     * a manifest can leave the link without the bytes; trusting the link alone would answer
+     * {@code MANIFEST_UNKNOWN} for that tag until somebody removed it.
+     */
+    private boolean isCached(String name, Digest digest) throws IOException {
+        return registry.manifests().exists(name, digest) && registry.blobs().statGlobal(digest).isPresent();
     }
 
     /**
@@ -457,8 +481,7 @@ public final class Mirror {
                 head = target.remote().send("HEAD", target.upstream(), "/blobs/" + digest, null);
             } catch (UpstreamRegistry.UnavailableException e) {
                 counters.upstreamFailure(remote);
-                throw new RegistryException(ErrorCode.UNAVAILABLE, e.getMessage() + "; blob " + digest + " of " + name
-                        + " is not cached", null);
+                throw notCached(e, "blob " + digest + " of " + name);
             }
             try (head) {
                 checkStatus(head, target, "blob " + digest, ErrorCode.BLOB_UNKNOWN, Map.of("digest", digest.toString()));
@@ -510,8 +533,7 @@ public final class Mirror {
                 response = target.remote().send("GET", target.upstream(), "/blobs/" + digest, null);
             } catch (UpstreamRegistry.UnavailableException e) {
                 counters.upstreamFailure(remote);
-                throw new RegistryException(ErrorCode.UNAVAILABLE, e.getMessage() + "; blob " + digest + " of " + name
-                        + " is not cached", null);
+                throw notCached(e, "blob " + digest + " of " + name);
             }
             checkStatus(response, target, "blob " + digest, ErrorCode.BLOB_UNKNOWN, Map.of("digest", digest.toString()));
             long size = response.contentLength();

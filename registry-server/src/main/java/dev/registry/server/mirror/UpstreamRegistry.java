@@ -115,10 +115,25 @@ final class UpstreamRegistry {
         }
     }
 
-    /** The upstream could not be reached or answered with a server error: cached content is served instead. */
+    /**
+     * The upstream could not be reached, answered with a server error or limited the request
+     * rate ({@code 429}): cached content is served instead.
+     */
     static final class UnavailableException extends IOException {
+        private final boolean rateLimited;
+
         UnavailableException(String message, Throwable cause) {
+            this(message, cause, false);
+        }
+
+        UnavailableException(String message, Throwable cause, boolean rateLimited) {
             super(message, cause);
+            this.rateLimited = rateLimited;
+        }
+
+        /** Whether the upstream answered {@code 429}, such as Docker Hub's pull rate limit. */
+        boolean rateLimited() {
+            return rateLimited;
         }
     }
 
@@ -157,7 +172,7 @@ final class UpstreamRegistry {
             if (response.statusCode() >= 500 || response.statusCode() == 429) {
                 response.close();
                 throw unavailable(new IOException("it answered " + method + " " + uri.getPath() + " with status "
-                        + response.statusCode()));
+                        + response.statusCode()), response.statusCode() == 429);
             }
             markUp();
             return response;
@@ -172,12 +187,16 @@ final class UpstreamRegistry {
     }
 
     private UnavailableException unavailable(IOException cause) {
+        return unavailable(cause, false);
+    }
+
+    private UnavailableException unavailable(IOException cause, boolean rateLimited) {
         String reason = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
         if (down.compareAndSet(false, true)) {
             log.warn("proxy: remote {} ({}) is unavailable ({}): serving what is cached until it is back", name(),
                     config.url(), reason);
         }
-        return new UnavailableException("remote " + name() + " is unavailable: " + reason, cause);
+        return new UnavailableException("remote " + name() + " is unavailable: " + reason, cause, rateLimited);
     }
 
     private void markUp() {

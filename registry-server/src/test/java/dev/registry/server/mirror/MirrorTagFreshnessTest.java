@@ -7,6 +7,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.registry.config.ProxyConfig;
 import dev.registry.config.ProxyRemoteConfig;
 import dev.registry.storage.Digest;
+import dev.registry.storage.PathLayout;
 import dev.registry.storage.Registry;
 import dev.registry.storage.driver.inmemory.InMemoryDriver;
 
@@ -94,6 +95,27 @@ class MirrorTagFreshnessTest {
         Registry registry = pullTwiceAcrossAMove(config, "app");
         assertEquals(Optional.of(Digest.sha256(SECOND)), registry.tags().resolve("app", "1"), "the moved tag, at once");
         assertEquals(1, heads.get(), "one HEAD upstream for the second pull");
+    }
+
+    @Test
+    void aCachedManifestWhoseBytesAreGoneIsFetchedAgain() throws IOException {
+        InMemoryDriver driver = new InMemoryDriver();
+        ProxyConfig config = new ProxyConfig(List.of(new ProxyRemoteConfig("up", url, List.of(), Duration.ofHours(1))),
+                Optional.empty(), false);
+        Registry first = new Registry(driver, true, Clock.systemUTC());
+        assertEquals(Optional.empty(), new Mirror(config, first, HttpClient.newHttpClient(), Clock.systemUTC())
+                .manifest("up/app", "1"), "fetched and cached");
+        Digest digest = Digest.sha256(FIRST);
+        // what a garbage collection that ran during the fetch can leave: the links, not the bytes
+        driver.delete(PathLayout.blobDirectory(digest));
+
+        Registry later = new Registry(driver, true, Clock.systemUTC()); // another replica, or a restart
+        Mirror mirror = new Mirror(config, later, HttpClient.newHttpClient(), Clock.systemUTC());
+        for (String reference : List.of("1", digest.toString())) {
+            assertEquals(Optional.empty(), mirror.manifest("up/app", reference), reference);
+            assertEquals(digest, later.manifests().get("up/app", reference).digest(), "served again: " + reference);
+        }
+        assertEquals(0, heads.get(), "inside the ttl: fetched because the bytes were gone, not to check the tag");
     }
 
     @Test
