@@ -1,11 +1,14 @@
 package dev.registry.server.http;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.DefaultHttpContent;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http2.Http2StreamChannel;
 
 import java.io.EOFException;
 import java.io.IOException;
@@ -27,13 +30,14 @@ import java.util.concurrent.TimeoutException;
  * that chunk is flushed, so at most the channel's high-water mark plus one chunk is buffered,
  * whatever the blob's size.
  *
- * <p>A client that reads nothing for {@link #STALL_LIMIT} (a zero TCP window, or an HTTP/2 stream
- * window never opened again) gets its connection closed. Otherwise its worker would wait for ever,
- * holding the blob's reader (on S3, a connection of the client pool) for as long as the client
- * keeps the connection open.
+ * <p>When the connection sends no byte for {@link #STALL_LIMIT} while a chunk waits (a zero TCP
+ * window, or an HTTP/2 window never opened again), the response is abandoned: the connection is
+ * closed (on HTTP/2, the stream reset). Otherwise its worker would wait for ever, holding the
+ * blob's reader (on S3, a connection of the client pool) for as long as the client keeps the
+ * connection open. A client that reads slowly but steadily is not affected.
  */
 final class StreamPump {
-    /** How long a client may take no bytes at all before its connection is closed. */
+    /** How long a connection may send no bytes at all while a chunk waits before the response is abandoned. */
     static final Duration STALL_LIMIT = Duration.ofSeconds(60);
     /** How often a waiting worker looks whether the client took any bytes. */
     private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
@@ -88,7 +92,7 @@ final class StreamPump {
                 ByteBuf chunk = ctx.alloc().buffer(size);
                 try {
                     fill(in, chunk, size);
-                } catch (IOException | RuntimeException e) {
+                } catch (IOException | RuntimeException | Error e) {
                     chunk.release();
                     throw e;
                 }
@@ -108,20 +112,22 @@ final class StreamPump {
                     done.tryFailure(f.cause());
                 }
             });
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
+            // an Error too (say OutOfDirectMemoryError): the response must still end, or the
+            // connection would hang with its request counted as in flight
             done.tryFailure(e);
         }
     }
 
     /**
-     * Waits until {@code written} is flushed, as long as the client keeps taking bytes. Parks on a
-     * {@link CompletableFuture} rather than Netty's monitor-based wait, which would pin a virtual
-     * thread's carrier on Java 21.
+     * Waits until {@code written} is flushed, as long as the connection keeps sending bytes. Parks
+     * on a {@link CompletableFuture} rather than Netty's monitor-based wait, which would pin a
+     * virtual thread's carrier on Java 21.
      */
     private void awaitFlushed(ChannelFuture written) throws IOException {
         CompletableFuture<Void> flushed = new CompletableFuture<>();
         written.addListener(f -> flushed.complete(null));
-        long pending = ctx.channel().bytesBeforeWritable();
+        OutputState last = outputState();
         long progressAt = System.nanoTime();
         while (true) {
             try {
@@ -129,9 +135,9 @@ final class StreamPump {
                 return;
             } catch (TimeoutException notYet) {
                 long now = System.nanoTime();
-                long left = ctx.channel().bytesBeforeWritable();
-                if (left != pending) {
-                    pending = left;
+                OutputState state = outputState();
+                if (!state.equals(last)) {
+                    last = state;
                     progressAt = now;
                 } else if (now - progressAt >= stallLimitNanos) {
                     ctx.close();
@@ -146,6 +152,34 @@ final class StreamPump {
                 throw new IllegalStateException("a listener's future does not fail", e);
             }
         }
+    }
+
+    /**
+     * What the connection's outbound buffer holds and how far its first message got: it changes
+     * with every byte the socket takes, also in the middle of a message, as Netty's
+     * {@code IdleStateHandler} watches output. On HTTP/2 it is the connection's, shared by its
+     * streams. Read on the event loop, which owns the buffer.
+     */
+    private OutputState outputState() throws IOException {
+        Channel connection = ctx.channel() instanceof Http2StreamChannel stream ? stream.parent() : ctx.channel();
+        try {
+            return CompletableFuture.supplyAsync(() -> {
+                ChannelOutboundBuffer buffer = connection.unsafe().outboundBuffer();
+                return buffer == null ? OutputState.CLOSED
+                        : new OutputState(System.identityHashCode(buffer.current()), buffer.currentProgress(),
+                        buffer.totalPendingWriteBytes());
+            }, ctx.executor()).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while sending the body", e);
+        } catch (ExecutionException | RejectedExecutionException e) {
+            throw new IOException("the connection is gone", e);
+        }
+    }
+
+    /** A snapshot of a connection's outbound buffer (see {@link #outputState()}). */
+    private record OutputState(int current, long progress, long pending) {
+        static final OutputState CLOSED = new OutputState(0, -1, -1);
     }
 
     private static void fill(ReadableByteChannel in, ByteBuf chunk, int size) throws IOException {

@@ -41,12 +41,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <ul>
  *   <li>The first name component selects a remote by its name ({@code gitlab/group/app} fetches
  *       {@code group/app} from remote {@code gitlab}); other names go to the default remote, if
- *       any, where a single-component name is Docker Hub's {@code library/<name>}. In registry:2's
- *       form every name goes to the one remote.
+ *       any. In registry:2's form every name goes to the one remote. On Docker Hub a
+ *       single-component name is {@code library/<name>}.
  *   <li>A repository that exists here and is not a cache was pushed here, and is served as is.
- *   <li>Manifests by digest are fetched once and served from the cache for ever; tags are fetched,
- *       and checked again with a {@code HEAD} once their remote's {@code ttl} has passed. When the
- *       remote is unavailable, whatever is cached is served, tags past their ttl included.
+ *   <li>Manifests by digest are fetched once and served from the cache for as long as their bytes
+ *       are stored; tags are fetched, and checked again with a {@code HEAD} once their remote's
+ *       {@code ttl} has passed (in registry:2's form, on every pull). When the remote is
+ *       unavailable, whatever is cached is served, tags due for a check included.
  *   <li>Blobs stream to the client while they are stored ({@link UpstreamBlobChannel}); concurrent
  *       requests for a blob that is being downloaded wait for that download and are then served
  *       from storage, so one download serves them all.
@@ -293,8 +294,9 @@ public final class Mirror {
             return Optional.empty();
         }
         Instant now = clock.instant();
-        Optional<Instant> checked = registry.cached().tagChecked(name, reference);
-        if (checked.isPresent() && now.isBefore(checked.get().plus(tagFreshness(target.remote())))) {
+        Duration freshness = tagFreshness(target.remote());
+        Optional<Instant> checked = freshness.isZero() ? Optional.empty() : registry.cached().tagChecked(name, reference);
+        if (checked.isPresent() && now.isBefore(checked.get().plus(freshness))) {
             hit(name, target, "tag " + reference);
             return Optional.empty();
         }
@@ -302,7 +304,9 @@ public final class Mirror {
                 MANIFEST_ACCEPT)) {
             int status = head.statusCode();
             if (status == 200 && head.header("Docker-Content-Digest").map(cached.get().toString()::equals).orElse(false)) {
-                registry.cached().recordTagCheck(name, reference, now);
+                if (!freshness.isZero()) {
+                    registry.cached().recordTagCheck(name, reference, now);
+                }
                 hit(name, target, "tag " + reference + " (unchanged upstream)");
                 return Optional.empty();
             }
@@ -319,7 +323,7 @@ public final class Mirror {
         } catch (UpstreamRegistry.UnavailableException e) {
             counters.upstreamFailure(remote);
             counters.staleServed(remote);
-            log.debug("proxy: serving tag {} of {} past its ttl: {}", reference, name, e.getMessage());
+            log.debug("proxy: serving the cached tag {} of {} unchecked: {}", reference, name, e.getMessage());
             registry.cached().recordPull(name, remote, target.upstream(), now);
             return Optional.empty();
         }
@@ -400,7 +404,7 @@ public final class Mirror {
             checkStatus(response, target, "manifest " + reference, ErrorCode.MANIFEST_UNKNOWN, Map.of("reference", reference));
             byte[] content;
             try {
-                content = response.readBody(dev.registry.storage.ManifestService.MAX_MANIFEST_BYTES + 1, stallTimeout);
+                content = target.remote().readBody(response, dev.registry.storage.ManifestService.MAX_MANIFEST_BYTES + 1);
             } catch (UpstreamRegistry.UnavailableException e) {
                 throw unavailable(e, remote, name, reference, stale);
             }
@@ -430,7 +434,7 @@ public final class Mirror {
                 throw new RegistryException(e.code(), 502, "remote " + remote + " sent a manifest that cannot be stored: "
                         + e.getMessage(), e.detail());
             }
-            if (tag != null) {
+            if (tag != null && !tagFreshness(target.remote()).isZero()) {
                 registry.cached().recordTagCheck(name, tag, now);
             }
             counters.manifestMiss(remote);
@@ -615,7 +619,7 @@ public final class Mirror {
             if (response.statusCode() != 200) {
                 return Optional.empty();
             }
-            byte[] body = response.readBody(REFERRERS_LIMIT + 1, stallTimeout);
+            byte[] body = target.remote().readBody(response, REFERRERS_LIMIT + 1);
             if (body.length > REFERRERS_LIMIT) {
                 return Optional.empty();
             }

@@ -22,9 +22,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -44,9 +44,8 @@ final class UpstreamRegistry {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Until the response head arrives; a blob body then streams for as long as it takes. */
     static final Duration RESPONSE_TIMEOUT = Duration.ofSeconds(60);
-    /** Closes small bodies that are still arriving at their deadline (see {@link Response#readBody}). */
-    private static final ScheduledExecutorService BODY_DEADLINES = Executors.newSingleThreadScheduledExecutor(
-            Thread.ofPlatform().daemon().name("mirror-body-deadlines").factory());
+    /** Closes small bodies that are still arriving at their deadline (see {@link #readBody}). */
+    private static final ScheduledExecutorService BODY_DEADLINES = bodyDeadlines();
     private static final int MAX_REDIRECTS = 5;
     private static final java.util.Set<String> DOCKER_HUB_HOSTS = java.util.Set.of(
             "registry-1.docker.io", "registry.hub.docker.com", "index.docker.io", "docker.io");
@@ -54,6 +53,14 @@ final class UpstreamRegistry {
     private static final Duration TOKEN_MARGIN = Duration.ofSeconds(10);
     /** distribution's default when a token response has no {@code expires_in}. */
     private static final Duration DEFAULT_TOKEN_LIFETIME = Duration.ofSeconds(60);
+
+    /** One daemon thread; a deadline cancelled because its body arrived leaves the queue at once. */
+    private static ScheduledExecutorService bodyDeadlines() {
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1,
+                Thread.ofPlatform().daemon().name("mirror-body-deadlines").factory());
+        executor.setRemoveOnCancelPolicy(true);
+        return executor;
+    }
 
     private final ProxyRemoteConfig config;
     private final Duration bodyTimeout;
@@ -72,32 +79,6 @@ final class UpstreamRegistry {
     record Response(int statusCode, java.net.http.HttpHeaders headers, InputStream body) implements AutoCloseable {
         Optional<String> header(String name) {
             return headers.firstValue(name);
-        }
-
-        /**
-         * Reads the whole of a small body (a manifest, a token, a referrers index), at most
-         * {@code limit} bytes, within {@code timeout}. The JDK's client times out only until the
-         * response head: an upstream that goes quiet in the middle of a body would otherwise hold
-         * this request, and every request waiting for the same look-up, for ever.
-         *
-         * @throws UnavailableException if the body fails or does not arrive in time; the caller
-         *                              serves what is cached, as for any unreachable upstream
-         */
-        byte[] readBody(int limit, Duration timeout) throws UnavailableException {
-            AtomicBoolean expired = new AtomicBoolean();
-            ScheduledFuture<?> deadline = BODY_DEADLINES.schedule(() -> {
-                expired.set(true);
-                close();
-            }, timeout.toMillis(), TimeUnit.MILLISECONDS);
-            try {
-                return body.readNBytes(limit);
-            } catch (IOException e) {
-                throw new UnavailableException(expired.get()
-                        ? "its response body did not arrive within " + timeout.toMillis() + " ms"
-                        : "its response body failed: " + e.getMessage(), e);
-            } finally {
-                deadline.cancel(false);
-            }
         }
 
         /** {@code Content-Length}, or -1 if the upstream did not send it. */
@@ -152,6 +133,33 @@ final class UpstreamRegistry {
 
     String name() {
         return config.name();
+    }
+
+    /**
+     * Reads the whole of a small body of {@code response} (a manifest, a token, a referrers
+     * index), at most {@code limit} bytes, within the body timeout. The JDK's client times out
+     * only until the response head: an upstream that goes quiet in the middle of a body would
+     * otherwise hold this request, and every request waiting for the same look-up, for ever.
+     *
+     * @throws UnavailableException if the body fails or does not arrive in time (the remote then
+     *                              counts as down, as for any failed request); the caller serves
+     *                              what is cached
+     */
+    byte[] readBody(Response response, int limit) throws UnavailableException {
+        AtomicBoolean expired = new AtomicBoolean();
+        ScheduledFuture<?> deadline = BODY_DEADLINES.schedule(() -> {
+            expired.set(true);
+            response.close();
+        }, bodyTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            return response.body().readNBytes(limit);
+        } catch (IOException e) {
+            throw unavailable(new IOException(expired.get()
+                    ? "its response body did not arrive within " + bodyTimeout.toMillis() + " ms"
+                    : "its response body failed: " + e.getMessage(), e));
+        } finally {
+            deadline.cancel(false);
+        }
     }
 
     /** Whether the remote is Docker Hub, by the host names Hub's registry answers on. */
@@ -296,7 +304,7 @@ final class UpstreamRegistry {
                         creds.isPresent() ? " for user " + creds.get().username() : " (anonymous)");
                 return Optional.empty();
             }
-            JsonNode json = JSON.readTree(response.readBody(1024 * 1024, bodyTimeout));
+            JsonNode json = JSON.readTree(readBody(response, 1024 * 1024));
             String token = json.path("token").asText(json.path("access_token").asText(""));
             if (token.isEmpty()) {
                 return Optional.empty();

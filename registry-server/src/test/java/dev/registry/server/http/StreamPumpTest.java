@@ -42,8 +42,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * {@link StreamPump} over a real loopback connection with small socket buffers: a client that
- * stops reading is cut off after the stall limit, and one that reads slowly but steadily gets the
- * whole body.
+ * stops reading is cut off after the stall limit, and one that reads slowly but steadily, slower
+ * than a chunk per limit, gets the whole body.
  */
 @Timeout(60)
 class StreamPumpTest {
@@ -70,7 +70,7 @@ class StreamPumpTest {
     @Test
     void aClientThatStopsReadingIsCutOffAfterTheStallLimit() throws Exception {
         long length = 256L * 1024 * 1024;
-        try (Socket client = connect(serve(length))) {
+        try (Socket client = connect(serve(length, STALL_LIMIT))) {
             ChannelFuture sent = pumping.get(10, SECONDS);
             long started = System.nanoTime();
             assertTrue(sent.await(20, SECONDS), "the pump gave up on a client that reads nothing");
@@ -86,23 +86,27 @@ class StreamPumpTest {
         }
     }
 
+    /**
+     * A client at about 100 KiB/s takes 2.4 s for one 256 KiB chunk, longer than the limit: only
+     * the bytes it takes in the middle of a chunk show that it is still reading.
+     */
     @Test
     void aClientThatReadsSlowlyButSteadilyGetsTheWholeBody() throws Exception {
-        long length = 3L * 1024 * 1024;
-        try (Socket client = connect(serve(length))) {
+        long length = 768L * 1024;
+        try (Socket client = connect(serve(length, Duration.ofSeconds(2)))) {
             InputStream in = client.getInputStream();
             byte[] head = new byte[4096];
             int headLength = readHead(in, head);
             assertTrue(new String(head, 0, headLength, StandardCharsets.US_ASCII).startsWith("HTTP/1.1 200 OK"));
             long body = 0;
-            byte[] piece = new byte[48 * 1024];
+            byte[] piece = new byte[16 * 1024];
             while (body < length) {
                 int n = in.read(piece);
                 if (n < 0) {
                     break;
                 }
                 body += n;
-                Thread.sleep(60); // about 800 KiB/s, far below what loopback could do, with no pause near the limit
+                Thread.sleep(150); // about 100 KiB/s, with no pause near the limit
             }
             assertEquals(length, body, "the whole body");
             ChannelFuture sent = pumping.get(10, SECONDS);
@@ -112,7 +116,7 @@ class StreamPumpTest {
     }
 
     /** A server that answers every connection with a body of {@code length} bytes sent by a pump. */
-    private int serve(long length) throws InterruptedException {
+    private int serve(long length, Duration stallLimit) throws InterruptedException {
         Channel server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.SO_SNDBUF, BUFFER)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
@@ -124,7 +128,7 @@ class StreamPumpTest {
                                 HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
                                 HttpUtil.setContentLength(head, length);
                                 ctx.write(head);
-                                pumping.complete(StreamPump.start(ctx, new Zeros(length), length, CHUNK, workers, STALL_LIMIT));
+                                pumping.complete(StreamPump.start(ctx, new Zeros(length), length, CHUNK, workers, stallLimit));
                             }
                         });
                     }

@@ -106,12 +106,11 @@ class MirrorTagFreshnessTest {
         assertEquals(Optional.empty(), new Mirror(config, first, HttpClient.newHttpClient(), Clock.systemUTC())
                 .manifest("up/app", "1"), "fetched and cached");
         Digest digest = Digest.sha256(FIRST);
-        // what a garbage collection that ran during the fetch can leave: the links, not the bytes
-        driver.delete(PathLayout.blobDirectory(digest));
-
-        Registry later = new Registry(driver, true, Clock.systemUTC()); // another replica, or a restart
-        Mirror mirror = new Mirror(config, later, HttpClient.newHttpClient(), Clock.systemUTC());
         for (String reference : List.of("1", digest.toString())) {
+            // what a garbage collection that ran during the fetch can leave: the links, not the bytes
+            driver.delete(PathLayout.blobDirectory(digest));
+            Registry later = new Registry(driver, true, Clock.systemUTC()); // another replica, or a restart
+            Mirror mirror = new Mirror(config, later, HttpClient.newHttpClient(), Clock.systemUTC());
             assertEquals(Optional.empty(), mirror.manifest("up/app", reference), reference);
             assertEquals(digest, later.manifests().get("up/app", reference).digest(), "served again: " + reference);
         }
