@@ -127,7 +127,8 @@ final class StreamPump {
     private void awaitFlushed(ChannelFuture written) throws IOException {
         CompletableFuture<Void> flushed = new CompletableFuture<>();
         written.addListener(f -> flushed.complete(null));
-        OutputState last = outputState();
+        // no snapshot before the first poll: a chunk that flushes within it costs no trip to the event loop
+        OutputState last = null;
         long progressAt = System.nanoTime();
         while (true) {
             try {
