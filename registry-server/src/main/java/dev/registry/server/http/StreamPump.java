@@ -92,7 +92,7 @@ final class StreamPump {
                 ByteBuf chunk = ctx.alloc().buffer(size);
                 try {
                     fill(in, chunk, size);
-                } catch (IOException | RuntimeException | Error e) {
+                } catch (Throwable e) {
                     chunk.release();
                     throw e;
                 }
@@ -112,7 +112,7 @@ final class StreamPump {
                     done.tryFailure(f.cause());
                 }
             });
-        } catch (IOException | RuntimeException | Error e) {
+        } catch (Throwable e) {
             // an Error too (say OutOfDirectMemoryError): the response must still end, or the
             // connection would hang with its request counted as in flight
             done.tryFailure(e);

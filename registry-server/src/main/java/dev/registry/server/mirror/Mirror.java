@@ -336,16 +336,15 @@ public final class Mirror {
     }
 
     /**
-     * What a manifest look-up that found the remote unavailable throws: the failure itself when a
-     * cached tag can be served instead, {@code UNAVAILABLE} naming what is not cached otherwise.
+     * Counts a manifest look-up that found the remote unavailable; with no cached tag to serve
+     * instead, throws the error for what is not cached.
      */
-    private UpstreamRegistry.UnavailableException unavailable(UpstreamRegistry.UnavailableException e, String remote, String name, String reference,
-                                    Optional<Digest> stale) {
+    private void failUnlessStale(UpstreamRegistry.UnavailableException e, String remote, String name, String reference,
+                                 Optional<Digest> stale) {
         counters.upstreamFailure(remote);
-        if (stale.isPresent()) {
-            return e;
+        if (stale.isEmpty()) {
+            throw notCached(e, name + ":" + reference);
         }
-        throw notCached(e, name + ":" + reference);
     }
 
     /**
@@ -398,7 +397,8 @@ public final class Mirror {
         try {
             response = target.remote().send("GET", target.upstream(), "/manifests/" + reference, MANIFEST_ACCEPT);
         } catch (UpstreamRegistry.UnavailableException e) {
-            throw unavailable(e, remote, name, reference, stale);
+            failUnlessStale(e, remote, name, reference, stale);
+            throw e;
         }
         try (response) {
             checkStatus(response, target, "manifest " + reference, ErrorCode.MANIFEST_UNKNOWN, Map.of("reference", reference));
@@ -406,7 +406,8 @@ public final class Mirror {
             try {
                 content = target.remote().readBody(response, dev.registry.storage.ManifestService.MAX_MANIFEST_BYTES + 1);
             } catch (UpstreamRegistry.UnavailableException e) {
-                throw unavailable(e, remote, name, reference, stale);
+                failUnlessStale(e, remote, name, reference, stale);
+                throw e;
             }
             if (content.length > dev.registry.storage.ManifestService.MAX_MANIFEST_BYTES) {
                 throw new RegistryException(ErrorCode.MANIFEST_INVALID, 502, "remote " + remote + " sent a manifest larger than "

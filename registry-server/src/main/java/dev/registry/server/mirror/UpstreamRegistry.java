@@ -18,8 +18,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.ScheduledExecutorService;
@@ -47,7 +49,7 @@ final class UpstreamRegistry {
     /** Closes small bodies that are still arriving at their deadline (see {@link #readBody}). */
     private static final ScheduledExecutorService BODY_DEADLINES = bodyDeadlines();
     private static final int MAX_REDIRECTS = 5;
-    private static final java.util.Set<String> DOCKER_HUB_HOSTS = java.util.Set.of(
+    private static final Set<String> DOCKER_HUB_HOSTS = Set.of(
             "registry-1.docker.io", "registry.hub.docker.com", "index.docker.io", "docker.io");
     /** Tokens are dropped this long before they expire, so none expires on the way upstream. */
     private static final Duration TOKEN_MARGIN = Duration.ofSeconds(10);
@@ -102,10 +104,6 @@ final class UpstreamRegistry {
      */
     static final class UnavailableException extends IOException {
         private final boolean rateLimited;
-
-        UnavailableException(String message, Throwable cause) {
-            this(message, cause, false);
-        }
 
         UnavailableException(String message, Throwable cause, boolean rateLimited) {
             super(message, cause);
@@ -165,7 +163,7 @@ final class UpstreamRegistry {
     /** Whether the remote is Docker Hub, by the host names Hub's registry answers on. */
     boolean isDockerHub() {
         String host = config.url().getHost();
-        return host != null && DOCKER_HUB_HOSTS.contains(host.toLowerCase(java.util.Locale.ROOT));
+        return host != null && DOCKER_HUB_HOSTS.contains(host.toLowerCase(Locale.ROOT));
     }
 
     /**

@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.registry.config.ProxyConfig;
-import dev.registry.config.ProxyRemoteConfig;
 import dev.registry.server.http.ApiRequest;
 import dev.registry.server.http.ApiResponse;
 import dev.registry.storage.Digest;
@@ -22,8 +20,6 @@ import io.netty.handler.codec.http.HttpMethod;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
@@ -56,7 +52,7 @@ class MirrorBlobTest {
         DIGEST = Digest.sha256(CONTENT);
     }
 
-    private HttpServer upstream;
+    private FakeUpstream upstream;
     private final AtomicInteger downloads = new AtomicInteger();
     /** What the upstream does with a blob GET. */
     private volatile String behaviour = "good";
@@ -67,9 +63,7 @@ class MirrorBlobTest {
 
     @BeforeEach
     void start() throws IOException {
-        upstream = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        upstream.setExecutor(Executors.newCachedThreadPool());
-        upstream.createContext("/v2/", exchange -> {
+        upstream = FakeUpstream.start(exchange -> {
             downloads.incrementAndGet();
             exchange.sendResponseHeaders(200, CONTENT.length);
             try (OutputStream out = exchange.getResponseBody()) {
@@ -98,19 +92,16 @@ class MirrorBlobTest {
                 exchange.close();
             }
         });
-        upstream.start();
         driver = new InMemoryDriver();
         registry = new Registry(driver, true, Clock.systemUTC());
-        ProxyRemoteConfig remote = new ProxyRemoteConfig("up",
-                URI.create("http://127.0.0.1:" + upstream.getAddress().getPort()), List.of(), Duration.ofMinutes(1));
-        mirror = new Mirror(new ProxyConfig(List.of(remote), Optional.empty(), false), registry,
+        mirror = new Mirror(new ProxyConfig(List.of(upstream.remote("up", Duration.ofMinutes(1))), Optional.empty(), false), registry,
                 HttpClient.newHttpClient(), Clock.systemUTC(), Duration.ofSeconds(2));
     }
 
     @AfterEach
     void stop() {
         release.countDown();
-        upstream.stop(0);
+        upstream.close();
     }
 
     private static ApiRequest get(String name) {

@@ -3,9 +3,7 @@ package dev.registry.server.mirror;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.sun.net.httpserver.HttpServer;
 import dev.registry.config.ProxyConfig;
-import dev.registry.config.ProxyRemoteConfig;
 import dev.registry.server.http.ApiResponse;
 import dev.registry.storage.Digest;
 import dev.registry.storage.ErrorCode;
@@ -15,8 +13,6 @@ import dev.registry.storage.driver.inmemory.InMemoryDriver;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -49,7 +45,7 @@ class MirrorManifestTest {
             .getBytes(StandardCharsets.UTF_8);
     private static final Digest DIGEST = Digest.sha256(MANIFEST);
 
-    private HttpServer upstream;
+    private FakeUpstream upstream;
     private final AtomicInteger manifestGets = new AtomicInteger();
     private final CountDownLatch release = new CountDownLatch(1);
     private Registry registry;
@@ -57,9 +53,7 @@ class MirrorManifestTest {
 
     @BeforeEach
     void start() throws IOException {
-        upstream = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        upstream.setExecutor(Executors.newCachedThreadPool());
-        upstream.createContext("/v2/", exchange -> {
+        upstream = FakeUpstream.start(exchange -> {
             try (exchange) {
                 if (!exchange.getRequestMethod().equals("GET") || !exchange.getRequestURI().getPath().contains("/manifests/")) {
                     exchange.sendResponseHeaders(404, -1);
@@ -85,18 +79,15 @@ class MirrorManifestTest {
                 Thread.currentThread().interrupt();
             }
         });
-        upstream.start();
         registry = new Registry(new InMemoryDriver(), true, Clock.systemUTC());
-        ProxyRemoteConfig remote = new ProxyRemoteConfig("up",
-                URI.create("http://127.0.0.1:" + upstream.getAddress().getPort()), List.of(), Duration.ofMinutes(1));
-        mirror = new Mirror(new ProxyConfig(List.of(remote), Optional.empty(), false), registry,
+        mirror = new Mirror(new ProxyConfig(List.of(upstream.remote("up", Duration.ofMinutes(1))), Optional.empty(), false), registry,
                 HttpClient.newHttpClient(), Clock.systemUTC());
     }
 
     @AfterEach
     void stop() {
         release.countDown();
-        upstream.stop(0);
+        upstream.close();
     }
 
     /** Starts {@code count} concurrent look-ups of {@code name:1}, lets the upstream answer once they all wait. */

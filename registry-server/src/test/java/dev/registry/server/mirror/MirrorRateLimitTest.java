@@ -4,9 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.registry.config.ProxyConfig;
-import dev.registry.config.ProxyRemoteConfig;
 import dev.registry.server.http.ApiRequest;
 import dev.registry.storage.Digest;
 import dev.registry.storage.ErrorCode;
@@ -17,15 +15,12 @@ import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,33 +32,25 @@ import org.junit.jupiter.api.Test;
  * rather than the {@code 503 UNAVAILABLE} of an upstream that is down.
  */
 class MirrorRateLimitTest {
-    private static final byte[] MANIFEST = ("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-            + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"size\":2,"
-            + "\"digest\":\"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a\"},"
-            + "\"layers\":[]}").getBytes(StandardCharsets.UTF_8);
+    private static final byte[] MANIFEST = FakeUpstream.manifest("limited");
 
     /** The status every request gets; 200 serves the manifest. */
     private final AtomicInteger status = new AtomicInteger(200);
-    private HttpServer upstream;
+    private FakeUpstream upstream;
     private Registry registry;
     private Mirror mirror;
 
     @BeforeEach
     void start() throws IOException {
-        upstream = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        upstream.setExecutor(Executors.newCachedThreadPool());
-        upstream.createContext("/v2/", this::answer);
-        upstream.start();
+        upstream = FakeUpstream.start(this::answer);
         registry = new Registry(new InMemoryDriver(), true, Clock.systemUTC());
-        ProxyRemoteConfig remote = new ProxyRemoteConfig("up",
-                URI.create("http://127.0.0.1:" + upstream.getAddress().getPort()), List.of(), Duration.ZERO);
-        mirror = new Mirror(new ProxyConfig(List.of(remote), Optional.empty(), false), registry,
+        mirror = new Mirror(new ProxyConfig(List.of(upstream.remote("up", Duration.ZERO)), Optional.empty(), false), registry,
                 HttpClient.newHttpClient(), Clock.systemUTC());
     }
 
     @AfterEach
     void stop() {
-        upstream.stop(0);
+        upstream.close();
     }
 
     private void answer(HttpExchange exchange) throws IOException {
@@ -72,13 +59,7 @@ class MirrorRateLimitTest {
                 exchange.sendResponseHeaders(status.get(), -1);
                 return;
             }
-            boolean head = exchange.getRequestMethod().equals("HEAD");
-            exchange.getResponseHeaders().set("Content-Type", "application/vnd.oci.image.manifest.v1+json");
-            exchange.getResponseHeaders().set("Docker-Content-Digest", Digest.sha256(MANIFEST).toString());
-            exchange.sendResponseHeaders(200, head ? -1 : MANIFEST.length);
-            if (!head) {
-                exchange.getResponseBody().write(MANIFEST);
-            }
+            FakeUpstream.sendManifest(exchange, MANIFEST);
         }
     }
 

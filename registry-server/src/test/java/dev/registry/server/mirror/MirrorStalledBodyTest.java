@@ -5,9 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.registry.config.ProxyConfig;
-import dev.registry.config.ProxyRemoteConfig;
 import dev.registry.storage.Digest;
 import dev.registry.storage.ErrorCode;
 import dev.registry.storage.Registry;
@@ -16,8 +14,6 @@ import dev.registry.storage.driver.inmemory.InMemoryDriver;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -25,7 +21,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
@@ -42,38 +37,29 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class MirrorStalledBodyTest {
     private static final Duration STALL_TIMEOUT = Duration.ofSeconds(1);
-    private static final byte[] MANIFEST = ("{\"schemaVersion\":2,"
-            + "\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-            + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"size\":2,"
-            + "\"digest\":\"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a\"},"
-            + "\"layers\":[]}").getBytes(StandardCharsets.UTF_8);
+    private static final byte[] MANIFEST = FakeUpstream.manifest("stalled");
     private static final Digest DIGEST = Digest.sha256(MANIFEST);
     private static final Digest MOVED = Digest.sha256("another manifest".getBytes(StandardCharsets.UTF_8));
 
     private final AtomicBoolean stalling = new AtomicBoolean();
     private final CountDownLatch end = new CountDownLatch(1);
-    private HttpServer upstream;
+    private FakeUpstream upstream;
     private Registry registry;
     private Mirror mirror;
 
     @BeforeEach
     void start() throws IOException {
-        upstream = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        upstream.setExecutor(Executors.newCachedThreadPool());
-        upstream.createContext("/v2/", this::answer);
-        upstream.start();
+        upstream = FakeUpstream.start(this::answer);
         registry = new Registry(new InMemoryDriver(), true, Clock.systemUTC());
         // ttl zero: every pull of a cached tag asks upstream
-        ProxyRemoteConfig remote = new ProxyRemoteConfig("up",
-                URI.create("http://127.0.0.1:" + upstream.getAddress().getPort()), List.of(), Duration.ZERO);
-        mirror = new Mirror(new ProxyConfig(List.of(remote), Optional.empty(), false), registry,
+        mirror = new Mirror(new ProxyConfig(List.of(upstream.remote("up", Duration.ZERO)), Optional.empty(), false), registry,
                 HttpClient.newHttpClient(), Clock.systemUTC(), STALL_TIMEOUT);
     }
 
     @AfterEach
     void stop() {
         end.countDown();
-        upstream.stop(0);
+        upstream.close();
     }
 
     /** The manifest; while {@link #stalling}, a HEAD says the tag moved and a GET's body stops after 10 bytes. */

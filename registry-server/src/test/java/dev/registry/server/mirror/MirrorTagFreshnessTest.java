@@ -3,24 +3,18 @@ package dev.registry.server.mirror;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.registry.config.ProxyConfig;
-import dev.registry.config.ProxyRemoteConfig;
 import dev.registry.storage.Digest;
 import dev.registry.storage.PathLayout;
 import dev.registry.storage.Registry;
 import dev.registry.storage.driver.inmemory.InMemoryDriver;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -33,48 +27,33 @@ import org.junit.jupiter.api.Test;
  * its {@code ttl} without asking.
  */
 class MirrorTagFreshnessTest {
-    private static final byte[] FIRST = manifest("first");
-    private static final byte[] SECOND = manifest("second");
+    private static final byte[] FIRST = FakeUpstream.manifest("first");
+    private static final byte[] SECOND = FakeUpstream.manifest("second");
 
     private final AtomicReference<byte[]> current = new AtomicReference<>(FIRST);
     private final AtomicInteger heads = new AtomicInteger();
-    private HttpServer upstream;
-    private URI url;
-
-    private static byte[] manifest(String annotation) {
-        return ("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
-                + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"size\":2,"
-                + "\"digest\":\"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a\"},"
-                + "\"layers\":[],\"annotations\":{\"build\":\"" + annotation + "\"}}").getBytes(StandardCharsets.UTF_8);
-    }
+    private FakeUpstream upstream;
 
     @BeforeEach
     void start() throws IOException {
-        upstream = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        upstream.setExecutor(Executors.newCachedThreadPool());
-        upstream.createContext("/v2/app/manifests/", this::answer);
-        upstream.start();
-        url = URI.create("http://127.0.0.1:" + upstream.getAddress().getPort());
+        upstream = FakeUpstream.start(this::answer);
     }
 
     @AfterEach
     void stop() {
-        upstream.stop(0);
+        upstream.close();
     }
 
     private void answer(HttpExchange exchange) throws IOException {
         try (exchange) {
-            byte[] manifest = current.get();
-            boolean head = exchange.getRequestMethod().equals("HEAD");
-            if (head) {
+            if (!exchange.getRequestURI().getPath().startsWith("/v2/app/manifests/")) {
+                exchange.sendResponseHeaders(404, -1);
+                return;
+            }
+            if (exchange.getRequestMethod().equals("HEAD")) {
                 heads.incrementAndGet();
             }
-            exchange.getResponseHeaders().set("Content-Type", "application/vnd.oci.image.manifest.v1+json");
-            exchange.getResponseHeaders().set("Docker-Content-Digest", Digest.sha256(manifest).toString());
-            exchange.sendResponseHeaders(200, head ? -1 : manifest.length);
-            if (!head) {
-                exchange.getResponseBody().write(manifest);
-            }
+            FakeUpstream.sendManifest(exchange, current.get());
         }
     }
 
@@ -90,7 +69,7 @@ class MirrorTagFreshnessTest {
 
     @Test
     void registry2FormChecksATagUpstreamOnEveryPullWhateverItsTtl() throws IOException {
-        ProxyConfig config = new ProxyConfig(List.of(new ProxyRemoteConfig("default", url, List.of(), Duration.ofHours(168))),
+        ProxyConfig config = new ProxyConfig(List.of(upstream.remote("default", Duration.ofHours(168))),
                 Optional.of("default"), true);
         Registry registry = pullTwiceAcrossAMove(config, "app");
         assertEquals(Optional.of(Digest.sha256(SECOND)), registry.tags().resolve("app", "1"), "the moved tag, at once");
@@ -100,8 +79,7 @@ class MirrorTagFreshnessTest {
     @Test
     void aCachedManifestWhoseBytesAreGoneIsFetchedAgain() throws IOException {
         InMemoryDriver driver = new InMemoryDriver();
-        ProxyConfig config = new ProxyConfig(List.of(new ProxyRemoteConfig("up", url, List.of(), Duration.ofHours(1))),
-                Optional.empty(), false);
+        ProxyConfig config = new ProxyConfig(List.of(upstream.remote("up", Duration.ofHours(1))), Optional.empty(), false);
         Registry first = new Registry(driver, true, Clock.systemUTC());
         assertEquals(Optional.empty(), new Mirror(config, first, HttpClient.newHttpClient(), Clock.systemUTC())
                 .manifest("up/app", "1"), "fetched and cached");
@@ -119,8 +97,7 @@ class MirrorTagFreshnessTest {
 
     @Test
     void aNamedRemoteServesACachedTagForItsTtlWithoutAsking() throws IOException {
-        ProxyConfig config = new ProxyConfig(List.of(new ProxyRemoteConfig("up", url, List.of(), Duration.ofHours(1))),
-                Optional.empty(), false);
+        ProxyConfig config = new ProxyConfig(List.of(upstream.remote("up", Duration.ofHours(1))), Optional.empty(), false);
         Registry registry = pullTwiceAcrossAMove(config, "up/app");
         assertEquals(Optional.of(Digest.sha256(FIRST)), registry.tags().resolve("up/app", "1"), "still the cached tag");
         assertEquals(0, heads.get(), "nothing asked upstream inside the ttl");
