@@ -22,6 +22,7 @@ public final class ManifestService {
     private final StorageDriver driver;
     private final BlobStore blobs;
     private final TagService tags;
+    private final CatalogService catalog;
     private final Links links;
     private final boolean deleteEnabled;
     /** Manifests by digest are immutable, so their parsed form can be cached safely. */
@@ -35,8 +36,6 @@ public final class ManifestService {
             .weigher((Digest digest, byte[] content) -> content.length + 64)
             .recordStats()
             .build();
-
-    private final CatalogService catalog;
 
     public ManifestService(StorageDriver driver, BlobStore blobs, TagService tags, CatalogService catalog, boolean deleteEnabled) {
         this.catalog = catalog;

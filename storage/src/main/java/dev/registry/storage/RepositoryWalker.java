@@ -4,14 +4,18 @@ import dev.registry.storage.driver.PathNotFoundException;
 import dev.registry.storage.driver.StorageDriver;
 
 import java.io.IOException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 /**
  * Finds repositories by walking {@code repositories/}: a directory is a repository when it holds
@@ -38,54 +42,120 @@ final class RepositoryWalker {
     private RepositoryWalker() {
     }
 
-    /** Repositories that have manifests, the ones the catalog lists, in catalog order. */
-    static List<String> catalogRepositories(StorageDriver driver) throws IOException {
-        return walk(driver, true);
+    /**
+     * The first {@code count} repositories with manifests that sort after {@code after} (from the
+     * start when null) and that {@code accept} takes, in catalog order. Only the directories that
+     * can hold such names are listed, and the walk stops once it has {@code count}: a page of the
+     * catalog costs about as many listings as it has names, not as many as the store has
+     * repositories.
+     */
+    static Walk catalogRepositories(StorageDriver driver, String after, int count, Predicate<String> accept)
+            throws IOException {
+        return walk(driver, true, after, count, accept);
     }
 
-    /** Every repository directory, including those that only hold uploads so far. */
+    /** Every repository directory, including those that only hold uploads so far, in catalog order. */
     static List<String> allRepositories(StorageDriver driver) throws IOException {
-        return walk(driver, false);
+        return walk(driver, false, null, Integer.MAX_VALUE, name -> true).accepted();
     }
 
     /**
-     * Walks level by level, listing the directories of one level concurrently (at most
-     * {@link #CONCURRENT_LISTINGS} at a time): on an object store every listing is a request, and
-     * a thousand repositories take a thousand of them.
+     * What a walk found.
+     *
+     * @param accepted  the names it was asked for
+     * @param passed    every repository it came across after {@code after}, accepted or not
+     * @param exhausted whether it reached the end of the tree, so {@code passed} holds every
+     *                  repository after {@code after}
      */
-    private static List<String> walk(StorageDriver driver, boolean manifestsOnly) throws IOException {
+    record Walk(List<String> accepted, List<String> passed, boolean exhausted) {
+    }
+
+    /**
+     * Walks depth first in catalog order, so names come out sorted and the walk can stop early.
+     * On an object store every listing is a request, so the next {@link #CONCURRENT_LISTINGS}
+     * directories in walk order are listed ahead, concurrently, while the first is consumed.
+     */
+    private static Walk walk(StorageDriver driver, boolean manifestsOnly, String after, int count,
+                             Predicate<String> accept) throws IOException {
         List<String> found = new ArrayList<>();
-        List<Directory> level = List.of(new Directory(PathLayout.REPOSITORIES, ""));
-        try (ExecutorService listers = Executors.newVirtualThreadPerTaskExecutor()) {
-            Semaphore permits = new Semaphore(CONCURRENT_LISTINGS);
-            while (!level.isEmpty()) {
-                List<Future<Visit>> visits = new ArrayList<>(level.size());
-                for (Directory directory : level) {
-                    visits.add(listers.submit(() -> {
-                        permits.acquire();
-                        try {
-                            return visit(driver, directory, manifestsOnly);
-                        } finally {
-                            permits.release();
-                        }
-                    }));
-                }
-                List<Directory> next = new ArrayList<>();
-                for (Future<Visit> visit : visits) {
-                    Visit result = result(visit);
-                    if (result.repository()) {
-                        found.add(result.directory().name());
+        List<String> passed = new ArrayList<>();
+        Deque<Pending> pending = new ArrayDeque<>();
+        pending.add(new Pending(new Directory(PathLayout.REPOSITORIES, "")));
+        try {
+            while (!pending.isEmpty() && found.size() < count) {
+                int ahead = 0;
+                for (Pending next : pending) {
+                    if (ahead++ == CONCURRENT_LISTINGS) {
+                        break;
                     }
-                    next.addAll(result.children());
+                    next.start(driver, manifestsOnly);
                 }
-                level = next;
+                Pending head = pending.removeFirst();
+                Visit visit = result(head.visit);
+                String name = head.directory.name();
+                if (visit.repository() && (after == null || CATALOG_ORDER.compare(name, after) > 0)) {
+                    passed.add(name);
+                    if (accept.test(name)) {
+                        found.add(name);
+                    }
+                }
+                List<Directory> children = new ArrayList<>(visit.children());
+                children.removeIf(child -> !mayHoldNamesAfter(child.name(), after));
+                children.sort(Comparator.comparing(Directory::name, CATALOG_ORDER));
+                for (int i = children.size() - 1; i >= 0; i--) {
+                    pending.addFirst(new Pending(children.get(i)));
+                }
+            }
+        } finally {
+            // listings read ahead past the end of the page are not needed
+            for (Pending unused : pending) {
+                if (unused.visit != null) {
+                    unused.visit.cancel(false);
+                }
             }
         }
-        found.sort(CATALOG_ORDER);
-        return found;
+        return new Walk(found, passed, pending.isEmpty());
+    }
+
+    /**
+     * Whether {@code name} or a repository nested below it can sort after {@code after}: names
+     * below {@code name} sort after it, and with it among the names that precede it.
+     */
+    private static boolean mayHoldNamesAfter(String name, String after) {
+        return after == null || CATALOG_ORDER.compare(name, after) >= 0 || after.startsWith(name + "/");
+    }
+
+    /** A directory waiting its turn in the walk, and its listing once started. */
+    private static final class Pending {
+        final Directory directory;
+        Future<Visit> visit;
+
+        Pending(Directory directory) {
+            this.directory = directory;
+        }
+
+        void start(StorageDriver driver, boolean manifestsOnly) {
+            if (visit == null) {
+                visit = LISTERS.submit(() -> visit(driver, directory, manifestsOnly));
+            }
+        }
     }
 
     private static final int CONCURRENT_LISTINGS = 32;
+
+    /**
+     * Platform threads, kept for a while between walks, rather than a virtual thread per listing:
+     * the AWS SDK keeps its XML parser factory and signing MACs in thread locals, which a new
+     * thread per listing would build again each time (a tenth of a listing's CPU time on S3).
+     */
+    private static final ExecutorService LISTERS = listers();
+
+    private static ExecutorService listers() {
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(CONCURRENT_LISTINGS, CONCURRENT_LISTINGS, 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), Thread.ofPlatform().daemon().name("repository-lister-", 0).factory());
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
+    }
 
     /** A directory under {@code repositories/} and the repository name it would be. */
     private record Directory(String path, String name) {

@@ -119,7 +119,7 @@ class CatalogServiceTest {
         repository("with/manifests");
         assertEquals(List.of("only/layers", "only/uploads", "with/manifests"),
                 RepositoryWalker.allRepositories(driver));
-        assertEquals(List.of("with/manifests"), RepositoryWalker.catalogRepositories(driver));
+        assertEquals(List.of("with/manifests"), RepositoryWalker.catalogRepositories(driver, null, 100, name -> true).accepted());
     }
 
     @Test
@@ -150,6 +150,83 @@ class CatalogServiceTest {
             assertFalse(relative.contains("/_"), "walked into " + listed);
         }
         assertTrue(driver.listed.contains(PathLayout.REPOSITORIES + "/app/nested"));
+    }
+
+    @Test
+    void aPageListsAboutAsManyDirectoriesAsItHasNames() throws IOException {
+        for (int i = 0; i < 200; i++) {
+            repository(String.format("r%03d", i));
+        }
+        driver.listed.clear();
+        assertEquals(new CatalogService.Page(List.of("r000", "r001"), true), page(2, null));
+        // the root, the three names, and at most one read-ahead window of listings
+        assertTrue(driver.listed.size() <= 4 + 32, "listed " + driver.listed.size() + " directories for a page of 2");
+
+        driver.listed.clear();
+        assertEquals(new CatalogService.Page(List.of("r151", "r152", "r153"), true), page(3, "r150"));
+        for (String listed : driver.listed) {
+            String name = listed.substring(PathLayout.REPOSITORIES.length());
+            assertTrue(name.isEmpty() || name.compareTo("/r150") >= 0, "listed " + listed + ", which sorts before the page");
+        }
+    }
+
+    @Test
+    void aPageAfterANestedNameListsOnlyItsAncestorsAndWhatFollows() throws IOException {
+        for (String name : List.of("a", "a/a", "a/a/z", "a/b", "a/b/c", "a/b/c/d", "a/c", "a-b", "b", "b/x")) {
+            repository(name);
+        }
+        driver.listed.clear();
+        assertEquals(new CatalogService.Page(List.of("a/b/c/d", "a/c", "a-b", "b", "b/x"), false), page(10, "a/b/c"));
+        String repositories = PathLayout.REPOSITORIES;
+        assertTrue(driver.listed.containsAll(List.of(repositories, repositories + "/a", repositories + "/a/b",
+                repositories + "/a/b/c")), "last and its ancestors are listed to find what follows it: " + driver.listed);
+        assertFalse(driver.listed.contains(repositories + "/a/a"), "listed a/a, which sorts before the page: " + driver.listed);
+    }
+
+    @Test
+    void aRepositoryCreatedAfterAPageIsInTheNextOne() throws IOException {
+        repository("a");
+        repository("c");
+        repository("d");
+        assertEquals(new CatalogService.Page(List.of("a"), true), page(1, null));
+        repository("b"); // a tag written directly, as another replica would
+        assertEquals(new CatalogService.Page(List.of("b"), true), page(1, "a"));
+        assertEquals(new CatalogService.Page(List.of("c"), true), page(1, "b"));
+    }
+
+    @Test
+    void onlyVisibleRepositoriesCountTowardsAPage() throws IOException {
+        for (String name : List.of("a", "b", "c", "d", "e")) {
+            repository(name);
+        }
+        java.util.function.Predicate<String> visible = name -> !name.equals("b") && !name.equals("d");
+        assertEquals(new CatalogService.Page(List.of("a", "c"), true), registry.catalog().repositories(2, null, visible));
+        assertEquals(new CatalogService.Page(List.of("e"), false), registry.catalog().repositories(2, "c", visible));
+    }
+
+    @Test
+    void aCompleteWalkAnswersTheNextRequestsWithoutListing() throws IOException {
+        for (String name : List.of("a", "b", "c")) {
+            repository(name);
+        }
+        assertEquals(new CatalogService.Page(List.of("a"), true), page(1, null)); // stopped early
+        driver.listed.clear();
+        assertEquals(new CatalogService.Page(List.of("a"), true), page(1, null));
+        assertFalse(driver.listed.isEmpty(), "a walk that stopped early does not know every repository");
+
+        assertEquals(new CatalogService.Page(List.of("a", "b", "c"), false), page(100, null)); // reached the end
+        driver.listed.clear();
+        assertEquals(new CatalogService.Page(List.of("b"), true), page(1, "a"));
+        assertEquals(new CatalogService.Page(List.of("c"), false), registry.catalog().repositories(5, null, name -> name.equals("c")));
+        assertEquals(List.of(), driver.listed);
+
+        BlobInfo config = TestSupport.pushBlob(registry, "a0", utf8("{}"));
+        registry.manifests().put("a0", "latest", MediaTypes.OCI_MANIFEST, utf8("""
+                {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
+                 "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%d},"layers":[]}"""
+                .formatted(config.digest(), config.size())));
+        // a push through this registry is listed at once
+        assertEquals(new CatalogService.Page(List.of("a", "a0", "b", "c"), false), page(100, null));
     }
 
     @Test
