@@ -66,7 +66,7 @@ public final class RegistryBenchmark {
               --warmup D           warm-up before each request-rate measurement [5s]
               --connections N      keep-alive connections for request rates [32]
               --threads N          wrk / load generator threads [2]
-              --repos N            repositories in the catalog workload [200]
+              --repos N            repositories in the catalog workload (5, 5b, 5c) [200]
               --small-pushes N     sequential 4 KiB pushes of workload 6 [300]
               --memory-mib N       blob size of workload 7 [2048]
               --memory-gets N      parallel GETs of workload 7 [8]

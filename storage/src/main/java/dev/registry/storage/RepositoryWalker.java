@@ -72,8 +72,12 @@ final class RepositoryWalker {
 
     /**
      * Walks depth first in catalog order, so names come out sorted and the walk can stop early.
-     * On an object store every listing is a request, so the next {@link #CONCURRENT_LISTINGS}
-     * directories in walk order are listed ahead, concurrently, while the first is consumed.
+     * Listings are made one after the other on the caller's thread while they answer within
+     * {@link #SLOW_LISTING_NANOS} (a local disk: handing each to another thread would cost more
+     * than the listing). After two slower ones in a row (an object store, where every listing is
+     * a request; one alone may be a disk's cold cache)
+     * the next {@link #CONCURRENT_LISTINGS} directories in walk order are listed ahead,
+     * concurrently, while the first is consumed.
      */
     private static Walk walk(StorageDriver driver, boolean manifestsOnly, String after, int count,
                              Predicate<String> accept) throws IOException {
@@ -81,17 +85,29 @@ final class RepositoryWalker {
         List<String> passed = new ArrayList<>();
         Deque<Pending> pending = new ArrayDeque<>();
         pending.add(new Pending(new Directory(PathLayout.REPOSITORIES, "")));
+        boolean readAhead = false;
+        int slowInARow = 0;
         try {
             while (!pending.isEmpty() && found.size() < count) {
-                int ahead = 0;
-                for (Pending next : pending) {
-                    if (ahead++ == CONCURRENT_LISTINGS) {
-                        break;
+                if (readAhead) {
+                    int ahead = 0;
+                    for (Pending next : pending) {
+                        if (ahead++ == CONCURRENT_LISTINGS) {
+                            break;
+                        }
+                        next.start(driver, manifestsOnly);
                     }
-                    next.start(driver, manifestsOnly);
                 }
                 Pending head = pending.removeFirst();
-                Visit visit = result(head.visit);
+                Visit visit;
+                if (head.visit != null) {
+                    visit = result(head.visit);
+                } else {
+                    long started = System.nanoTime();
+                    visit = visit(driver, head.directory, manifestsOnly);
+                    slowInARow = System.nanoTime() - started > SLOW_LISTING_NANOS ? slowInARow + 1 : 0;
+                    readAhead = slowInARow == 2;
+                }
                 String name = head.directory.name();
                 if (visit.repository() && (after == null || CATALOG_ORDER.compare(name, after) > 0)) {
                     passed.add(name);
@@ -142,6 +158,9 @@ final class RepositoryWalker {
     }
 
     private static final int CONCURRENT_LISTINGS = 32;
+
+    /** A listing slower than this makes the walk list ahead (see {@link #walk}). */
+    private static final long SLOW_LISTING_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
 
     /**
      * Platform threads, kept for a while between walks, rather than a virtual thread per listing:

@@ -31,6 +31,10 @@ class CatalogServiceTest {
     /** Delegates to a filesystem driver and records which directories were listed. */
     static final class RecordingDriver extends ForwardingDriver {
         final List<String> listed = Collections.synchronizedList(new ArrayList<>());
+        /** How long each listing takes, as on an object store; zero for the disk's own speed. */
+        volatile long delayMillis;
+        final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+        final java.util.concurrent.atomic.AtomicInteger mostInFlight = new java.util.concurrent.atomic.AtomicInteger();
 
         RecordingDriver(StorageDriver delegate) {
             super(delegate);
@@ -39,7 +43,18 @@ class CatalogServiceTest {
         @Override
         public List<String> list(String path) throws IOException {
             listed.add(path);
-            return delegate.list(path);
+            mostInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+            try {
+                if (delayMillis > 0) {
+                    Thread.sleep(delayMillis);
+                }
+                return delegate.list(path);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException();
+            } finally {
+                inFlight.decrementAndGet();
+            }
         }
 
     }
@@ -168,6 +183,34 @@ class CatalogServiceTest {
             String name = listed.substring(PathLayout.REPOSITORIES.length());
             assertTrue(name.isEmpty() || name.compareTo("/r150") >= 0, "listed " + listed + ", which sorts before the page");
         }
+    }
+
+    @Test
+    void slowListingsAreMadeAheadConcurrentlyAndStillComeOutInOrder() throws IOException {
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < 120; i++) {
+            names.add(String.format("r%03d", i));
+            names.add(String.format("r%03d/n", i));
+        }
+        for (String name : names) {
+            repository(name);
+        }
+        driver.delayMillis = 5;
+        driver.listed.clear();
+        CatalogService.Page page = page(100, "r010/n");
+        assertEquals(names.subList(22, 122), page.items());
+        assertTrue(page.more());
+        assertTrue(driver.mostInFlight.get() > 1, "slow listings were made one at a time");
+        assertTrue(driver.listed.size() <= 1 + 11 + 101 + 32, "listed " + driver.listed.size() + " directories");
+
+        List<String> walked = new ArrayList<>();
+        String last = null;
+        do {
+            page = page(7, last);
+            walked.addAll(page.items());
+            last = walked.isEmpty() ? null : walked.get(walked.size() - 1);
+        } while (page.more());
+        assertEquals(names, walked);
     }
 
     @Test
