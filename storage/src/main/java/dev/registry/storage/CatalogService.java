@@ -3,6 +3,7 @@ package dev.registry.storage;
 import dev.registry.storage.driver.StorageDriver;
 
 import java.io.IOException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -18,29 +19,52 @@ import java.util.function.Predicate;
  * that arrive within {@link #FRESHNESS} of its start without listing anything. A repository
  * created through this process is visible at once ({@link #repositoryCreated}); one created by
  * another replica on the same store appears within {@link #FRESHNESS} plus the duration of one
- * walk.
+ * walk. Concurrent requests do not share a walk: each lists what its page needs.
  */
 public final class CatalogService {
     /** How long after its start a complete walk of the repositories tree is reused. */
     public static final Duration FRESHNESS = Duration.ofMillis(500);
 
     private final StorageDriver driver;
-    /** The last complete walk, or null. */
-    private volatile Complete complete;
+    private final Clock clock;
+    /** The last complete walk, or null; guarded by {@code this}. */
+    private Complete complete;
+    /**
+     * When ({@link Clock#millis()}) this process last created a repository its complete walk did
+     * not hold: a walk that started before then may lack it and is not kept; guarded by {@code this}.
+     */
+    private long createdAt = Long.MIN_VALUE;
 
-    public CatalogService(StorageDriver driver) {
+    public CatalogService(StorageDriver driver, Clock clock) {
         this.driver = driver;
+        this.clock = clock;
     }
 
-    /** Every repository in catalog order, and when the walk that found them started ({@link System#nanoTime()}). */
-    private record Complete(long startedNanos, List<String> names) {
+    /** Every repository in catalog order, and when the walk that found them started ({@link Clock#millis()}). */
+    private record Complete(long startedMillis, List<String> names) {
     }
 
     /** Called after a manifest push: a repository the last complete walk does not know makes it stale. */
-    void repositoryCreated(String name) {
-        Complete walk = complete;
-        if (walk != null && Collections.binarySearch(walk.names, name, RepositoryWalker.CATALOG_ORDER) < 0) {
+    synchronized void repositoryCreated(String name) {
+        if (complete == null || Collections.binarySearch(complete.names, name, RepositoryWalker.CATALOG_ORDER) < 0) {
             complete = null;
+            createdAt = clock.millis();
+        }
+    }
+
+    private synchronized Complete fresh() {
+        if (complete == null) {
+            return null;
+        }
+        long age = clock.millis() - complete.startedMillis;
+        // a clock set back makes the age negative: list again rather than trust the walk longer
+        return age >= 0 && age < FRESHNESS.toMillis() ? complete : null;
+    }
+
+    /** Keeps a walk that began at {@code startedMillis} unless a newer one, or a creation since it began, outdates it. */
+    private synchronized void keep(long startedMillis, List<String> names) {
+        if (startedMillis > createdAt && (complete == null || startedMillis >= complete.startedMillis)) {
+            complete = new Complete(startedMillis, List.copyOf(names));
         }
     }
 
@@ -55,11 +79,14 @@ public final class CatalogService {
 
     /** As {@link #repositories(int, String)}, counting only the repositories {@code visible} accepts. */
     public Page repositories(int limit, String last, Predicate<String> visible) throws IOException {
+        if (limit < 0) {
+            throw new IllegalArgumentException("negative page size " + limit);
+        }
         // one name beyond the page tells whether a next page exists
         int wanted = limit == Integer.MAX_VALUE ? limit : limit + 1;
         List<String> names;
-        Complete walk = complete;
-        if (walk != null && System.nanoTime() - walk.startedNanos < FRESHNESS.toNanos()) {
+        Complete walk = fresh();
+        if (walk != null) {
             names = new ArrayList<>();
             for (String name : walk.names) {
                 if (names.size() == wanted) {
@@ -70,10 +97,10 @@ public final class CatalogService {
                 }
             }
         } else {
-            long started = System.nanoTime();
+            long started = clock.millis();
             RepositoryWalker.Walk page = RepositoryWalker.catalogRepositories(driver, last, wanted, visible);
             if (last == null && page.exhausted()) {
-                complete = new Complete(started, List.copyOf(page.passed()));
+                keep(started, page.passed());
             }
             names = page.accepted();
         }

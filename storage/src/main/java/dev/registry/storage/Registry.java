@@ -54,7 +54,7 @@ public final class Registry {
                 collectionGracePeriod == null ? null : collectionGracePeriod.dividedBy(GarbageCollector.REFRESH_FRACTION));
         this.uploads = new UploadService(driver, blobs, clock, uploadsOpenAtStart);
         this.tags = new TagService(driver);
-        this.catalog = new CatalogService(driver);
+        this.catalog = new CatalogService(driver, clock);
         this.manifests = new ManifestService(driver, blobs, tags, catalog, deleteEnabled);
         this.cached = new CachedRepositories(driver, CachedRepositories.recordIntervalFor(cacheExpiry));
     }

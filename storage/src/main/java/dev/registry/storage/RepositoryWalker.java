@@ -117,7 +117,8 @@ final class RepositoryWalker {
                 }
                 List<Directory> children = new ArrayList<>(visit.children());
                 children.removeIf(child -> !mayHoldNamesAfter(child.name(), after));
-                children.sort(Comparator.comparing(Directory::name, CATALOG_ORDER));
+                // siblings: their last components alone decide the order
+                children.sort(Comparator.comparing(Directory::base));
                 for (int i = children.size() - 1; i >= 0; i--) {
                     pending.addFirst(new Pending(children.get(i)));
                 }
@@ -178,6 +179,10 @@ final class RepositoryWalker {
 
     /** A directory under {@code repositories/} and the repository name it would be. */
     private record Directory(String path, String name) {
+        /** The last component of the name. */
+        String base() {
+            return name.substring(name.lastIndexOf('/') + 1);
+        }
     }
 
     /** What one listing found: whether the directory is a repository, and where to look next. */

@@ -35,6 +35,8 @@ class CatalogServiceTest {
         volatile long delayMillis;
         final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
         final java.util.concurrent.atomic.AtomicInteger mostInFlight = new java.util.concurrent.atomic.AtomicInteger();
+        /** Runs once, after the next listing of the repositories root. */
+        volatile Runnable afterRootListing;
 
         RecordingDriver(StorageDriver delegate) {
             super(delegate);
@@ -48,7 +50,13 @@ class CatalogServiceTest {
                 if (delayMillis > 0) {
                     Thread.sleep(delayMillis);
                 }
-                return delegate.list(path);
+                List<String> entries = delegate.list(path);
+                Runnable hook = afterRootListing;
+                if (hook != null && path.equals(PathLayout.REPOSITORIES)) {
+                    afterRootListing = null;
+                    hook.run();
+                }
+                return entries;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new java.io.InterruptedIOException();
@@ -59,14 +67,27 @@ class CatalogServiceTest {
 
     }
 
+    /** Moved by hand, so whether a walk is reused does not depend on how fast the test runs. */
+    TestSupport.MutableClock clock;
+
     @BeforeEach
     void setUp() throws IOException {
         driver = new RecordingDriver(new FilesystemDriver(root));
-        registry = TestSupport.registry(driver);
+        clock = new TestSupport.MutableClock(java.time.Instant.parse("2026-01-01T00:00:00Z"));
+        registry = new Registry(driver, true, clock);
     }
 
     private void repository(String name) throws IOException {
         registry.tags().tag(name, "latest", D);
+    }
+
+    /** A manifest push through this registry, which tells the catalog a repository may be new. */
+    private void push(String name) throws IOException {
+        BlobInfo config = TestSupport.pushBlob(registry, name, utf8("{}"));
+        registry.manifests().put(name, "latest", MediaTypes.OCI_MANIFEST, utf8("""
+                {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
+                 "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%d},"layers":[]}"""
+                .formatted(config.digest(), config.size())));
     }
 
     private CatalogService.Page page(int limit, String last) throws IOException {
@@ -263,13 +284,49 @@ class CatalogServiceTest {
         assertEquals(new CatalogService.Page(List.of("c"), false), registry.catalog().repositories(5, null, name -> name.equals("c")));
         assertEquals(List.of(), driver.listed);
 
-        BlobInfo config = TestSupport.pushBlob(registry, "a0", utf8("{}"));
-        registry.manifests().put("a0", "latest", MediaTypes.OCI_MANIFEST, utf8("""
-                {"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",
-                 "config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"%s","size":%d},"layers":[]}"""
-                .formatted(config.digest(), config.size())));
-        // a push through this registry is listed at once
+        push("a0"); // a push through this registry is listed at once
+        clock.advance(java.time.Duration.ofMillis(1)); // a walk begun in the push's millisecond is not kept
         assertEquals(new CatalogService.Page(List.of("a", "a0", "b", "c"), false), page(100, null));
+
+        repository("b0"); // written by another replica: seen once the walk is half a second old
+        assertEquals(new CatalogService.Page(List.of("a", "a0", "b", "c"), false), page(100, null));
+        clock.advance(java.time.Duration.ofMillis(499));
+        assertEquals(new CatalogService.Page(List.of("a", "a0", "b", "c"), false), page(100, null));
+        clock.advance(java.time.Duration.ofMillis(1));
+        assertEquals(new CatalogService.Page(List.of("a", "a0", "b", "b0", "c"), false), page(100, null));
+    }
+
+    @Test
+    void aWalkFilteredByVisibilityStillLearnsEveryRepository() throws IOException {
+        for (String name : List.of("a", "b", "c")) {
+            repository(name);
+        }
+        assertEquals(new CatalogService.Page(List.of("a", "c"), false),
+                registry.catalog().repositories(100, null, name -> !name.equals("b")));
+        driver.listed.clear();
+        assertEquals(new CatalogService.Page(List.of("a", "b", "c"), false), page(100, null));
+        assertEquals(List.of(), driver.listed);
+    }
+
+    @Test
+    void aWalkThatMissedAPushMadeMeanwhileIsNotReused() throws IOException {
+        repository("a");
+        repository("c");
+        // the walk lists the root, then a manifest is pushed to a new repository, then the walk ends
+        driver.afterRootListing = () -> {
+            try {
+                push("b");
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+        assertEquals(new CatalogService.Page(List.of("a", "c"), false), page(100, null));
+        assertEquals(new CatalogService.Page(List.of("a", "b", "c"), false), page(100, null));
+    }
+
+    @Test
+    void aNegativePageSizeIsRefused() {
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> page(-1, null));
     }
 
     @Test

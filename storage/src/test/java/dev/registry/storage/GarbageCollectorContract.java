@@ -215,7 +215,7 @@ public abstract class GarbageCollectorContract {
         assertTrue(registry.cached().mark("hub/library/old").isEmpty(), "the marker is gone with the repository");
         assertThrows(RegistryException.class, () -> registry.manifests().get("hub/library/old", "1"));
         assertFalse(registry.cached().isLocal("hub/library/old"), "nothing is left that looks pushed here");
-        assertFalse(new CatalogService(driver).repositories(100, null).items().contains("hub/library/old"));
+        assertFalse(new CatalogService(driver, java.time.Clock.systemUTC()).repositories(100, null).items().contains("hub/library/old"));
         assertPulls("hub/library/new", "1", fresh);
         assertPulls("team/app", "v1", local);
 
