@@ -3,6 +3,7 @@ package dev.registry.server.mirror;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
+import dev.registry.config.ProxyConfig;
 import dev.registry.config.ProxyRemoteConfig;
 import dev.registry.storage.Digest;
 
@@ -12,6 +13,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 
 /** An upstream registry for the mirror's tests: the JDK's HTTP server on loopback, one handler for {@code /v2/}. */
@@ -38,6 +40,14 @@ final class FakeUpstream implements AutoCloseable {
     /** A remote named {@code name} on this upstream, anonymous, with {@code ttl}. */
     ProxyRemoteConfig remote(String name, Duration ttl) {
         return new ProxyRemoteConfig(name, url(), List.of(), ttl);
+    }
+
+    /**
+     * The mirror configuration of most tests: one remote {@code up} on this upstream, with
+     * {@code ttl}, which names must select by their first component.
+     */
+    ProxyConfig singleRemote(Duration ttl) {
+        return new ProxyConfig(List.of(remote("up", ttl)), Optional.empty(), false);
     }
 
     @Override

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.registry.config.ProxyConfig;
 import dev.registry.server.http.ApiRequest;
 import dev.registry.server.http.ApiResponse;
 import dev.registry.storage.Digest;
@@ -94,7 +93,7 @@ class MirrorBlobTest {
         });
         driver = new InMemoryDriver();
         registry = new Registry(driver, true, Clock.systemUTC());
-        mirror = new Mirror(new ProxyConfig(List.of(upstream.remote("up", Duration.ofMinutes(1))), Optional.empty(), false), registry,
+        mirror = new Mirror(upstream.singleRemote(Duration.ofMinutes(1)), registry,
                 HttpClient.newHttpClient(), Clock.systemUTC(), Duration.ofSeconds(2));
     }
 

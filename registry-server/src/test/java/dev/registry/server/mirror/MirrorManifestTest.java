@@ -3,7 +3,6 @@ package dev.registry.server.mirror;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.registry.config.ProxyConfig;
 import dev.registry.server.http.ApiResponse;
 import dev.registry.storage.Digest;
 import dev.registry.storage.ErrorCode;
@@ -80,7 +79,7 @@ class MirrorManifestTest {
             }
         });
         registry = new Registry(new InMemoryDriver(), true, Clock.systemUTC());
-        mirror = new Mirror(new ProxyConfig(List.of(upstream.remote("up", Duration.ofMinutes(1))), Optional.empty(), false), registry,
+        mirror = new Mirror(upstream.singleRemote(Duration.ofMinutes(1)), registry,
                 HttpClient.newHttpClient(), Clock.systemUTC());
     }
 

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.sun.net.httpserver.HttpExchange;
-import dev.registry.config.ProxyConfig;
 import dev.registry.server.http.ApiRequest;
 import dev.registry.storage.Digest;
 import dev.registry.storage.ErrorCode;
@@ -19,7 +18,6 @@ import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -44,7 +42,7 @@ class MirrorRateLimitTest {
     void start() throws IOException {
         upstream = FakeUpstream.start(this::answer);
         registry = new Registry(new InMemoryDriver(), true, Clock.systemUTC());
-        mirror = new Mirror(new ProxyConfig(List.of(upstream.remote("up", Duration.ZERO)), Optional.empty(), false), registry,
+        mirror = new Mirror(upstream.singleRemote(Duration.ZERO), registry,
                 HttpClient.newHttpClient(), Clock.systemUTC());
     }
 

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpExchange;
-import dev.registry.config.ProxyConfig;
 import dev.registry.storage.Digest;
 import dev.registry.storage.ErrorCode;
 import dev.registry.storage.Registry;
@@ -18,7 +17,6 @@ import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -52,7 +50,7 @@ class MirrorStalledBodyTest {
         upstream = FakeUpstream.start(this::answer);
         registry = new Registry(new InMemoryDriver(), true, Clock.systemUTC());
         // ttl zero: every pull of a cached tag asks upstream
-        mirror = new Mirror(new ProxyConfig(List.of(upstream.remote("up", Duration.ZERO)), Optional.empty(), false), registry,
+        mirror = new Mirror(upstream.singleRemote(Duration.ZERO), registry,
                 HttpClient.newHttpClient(), Clock.systemUTC(), STALL_TIMEOUT);
     }
 

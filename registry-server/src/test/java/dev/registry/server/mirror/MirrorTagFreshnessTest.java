@@ -79,7 +79,7 @@ class MirrorTagFreshnessTest {
     @Test
     void aCachedManifestWhoseBytesAreGoneIsFetchedAgain() throws IOException {
         InMemoryDriver driver = new InMemoryDriver();
-        ProxyConfig config = new ProxyConfig(List.of(upstream.remote("up", Duration.ofHours(1))), Optional.empty(), false);
+        ProxyConfig config = upstream.singleRemote(Duration.ofHours(1));
         Registry first = new Registry(driver, true, Clock.systemUTC());
         assertEquals(Optional.empty(), new Mirror(config, first, HttpClient.newHttpClient(), Clock.systemUTC())
                 .manifest("up/app", "1"), "fetched and cached");
@@ -97,7 +97,7 @@ class MirrorTagFreshnessTest {
 
     @Test
     void aNamedRemoteServesACachedTagForItsTtlWithoutAsking() throws IOException {
-        ProxyConfig config = new ProxyConfig(List.of(upstream.remote("up", Duration.ofHours(1))), Optional.empty(), false);
+        ProxyConfig config = upstream.singleRemote(Duration.ofHours(1));
         Registry registry = pullTwiceAcrossAMove(config, "up/app");
         assertEquals(Optional.of(Digest.sha256(FIRST)), registry.tags().resolve("up/app", "1"), "still the cached tag");
         assertEquals(0, heads.get(), "nothing asked upstream inside the ttl");
