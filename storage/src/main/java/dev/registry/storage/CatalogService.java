@@ -88,11 +88,9 @@ public final class CatalogService {
         Complete walk = fresh();
         if (walk != null) {
             names = new ArrayList<>();
-            for (String name : walk.names) {
-                if (names.size() == wanted) {
-                    break;
-                }
-                if ((last == null || RepositoryWalker.CATALOG_ORDER.compare(name, last) > 0) && visible.test(name)) {
+            for (int i = firstAfter(walk.names, last); i < walk.names.size() && names.size() < wanted; i++) {
+                String name = walk.names.get(i);
+                if (visible.test(name)) {
                     names.add(name);
                 }
             }
@@ -106,6 +104,15 @@ public final class CatalogService {
         }
         boolean more = names.size() > limit;
         return new Page(List.copyOf(more ? names.subList(0, limit) : names), more);
+    }
+
+    /** The index of the first of {@code names} (in catalog order) that sorts after {@code last}. */
+    private static int firstAfter(List<String> names, String last) {
+        if (last == null) {
+            return 0;
+        }
+        int at = Collections.binarySearch(names, last, RepositoryWalker.CATALOG_ORDER);
+        return at >= 0 ? at + 1 : -at - 1;
     }
 
     /** One page of names; {@code more} tells whether a next page exists. */
