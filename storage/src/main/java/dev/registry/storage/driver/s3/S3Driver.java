@@ -83,6 +83,7 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
     private static final String CONTENT_TYPE = "application/octet-stream";
     /** S3's largest DeleteObjects batch (and a ListObjectsV2 page). */
     private static final int DELETE_BATCH = 1000;
+    private static final int IDLE_PART_BYTES = 40 * 1024 * 1024;
 
     private final S3Options options;
     private final S3Client s3;
@@ -97,6 +98,8 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
             .executor(Runnable::run)
             .build();
     private final S3Presigner presigner;
+    /** Part buffers reused by the writers; idle ones are kept up to about 40 MiB. */
+    private final PartBuffers partBuffers;
     private final String bucket;
     /** The root directory as a key prefix without slashes at either end; empty for none. */
     private final String root;
@@ -147,6 +150,7 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
                         .build());
         endpoint.ifPresent(signer::endpointOverride);
         this.presigner = signer.build();
+        this.partBuffers = new PartBuffers(options.chunkSize(), IDLE_PART_BYTES / options.chunkSize());
     }
 
     private static AwsCredentialsProvider credentials(S3Options options) {
@@ -201,6 +205,10 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
 
     S3Options options() {
         return options;
+    }
+
+    PartBuffers partBuffers() {
+        return partBuffers;
     }
 
     S3Client client() {

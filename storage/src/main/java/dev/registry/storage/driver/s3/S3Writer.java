@@ -100,7 +100,7 @@ final class S3Writer implements StorageWriter {
         prepareToAppend();
         while (source.hasRemaining()) {
             if (buffer == null) {
-                buffer = new byte[chunkSize];
+                buffer = driver.partBuffers().take();
             }
             int take = Math.min(source.remaining(), chunkSize - buffered);
             source.get(buffer, buffered, take);
@@ -182,7 +182,7 @@ final class S3Writer implements StorageWriter {
 
     /** Takes a committed object below the minimum part into the buffer, as the start of the first part. */
     private void readBackContinued() throws IOException {
-        buffer = new byte[chunkSize];
+        buffer = driver.partBuffers().take();
         int expected = (int) continued;
         try (InputStream in = driver.client().getObject(r -> r.bucket(driver.bucket()).key(key))) {
             int n;
@@ -318,6 +318,8 @@ final class S3Writer implements StorageWriter {
 
     private void release() {
         closed = true;
+        // the part requests have all returned: nothing reads the buffer any more
+        driver.partBuffers().give(buffer);
         buffer = null;
     }
 

@@ -118,6 +118,44 @@ class S3DriverTest {
     }
 
     @Test
+    void partBuffersAreReusedAndNeverLeakTheirLastWritersBytes() throws IOException {
+        byte[] large = random(S3Options.MIN_PART_SIZE - 1, 3);
+        String first = "/docker/registry/v2/repositories/r/_uploads/b1/data";
+        try (StorageWriter writer = driver.writer(first, true)) {
+            writer.write(ByteBuffer.wrap(large));
+        }
+        assertEquals(1, driver.partBuffers().idleCount(), "a closed writer gives its part buffer back");
+
+        // the next writers take that buffer, still holding the first upload's bytes
+        byte[] small = random(1000, 4);
+        String second = "/docker/registry/v2/repositories/r/_uploads/b2/data";
+        try (StorageWriter writer = driver.writer(second, true)) {
+            writer.write(ByteBuffer.wrap(small));
+            assertEquals(0, driver.partBuffers().idleCount(), "the idle buffer was taken, not a new one");
+            writer.commit();
+        }
+        assertArrayEquals(small, driver.getContent(second), "an object holds only what its writer wrote");
+        byte[] more = random(3000, 5);
+        String third = "/docker/registry/v2/repositories/r/_uploads/b3/data";
+        try (StorageWriter writer = driver.writer(third, true)) {
+            writer.write(ByteBuffer.wrap(more));
+        }
+        try (StorageWriter writer = driver.writer(third, true)) {
+            writer.commit();
+        }
+        assertArrayEquals(more, driver.getContent(third), "a part holds only what its writer wrote");
+
+        try (StorageWriter writer = driver.writer(first, true)) {
+            writer.write(ByteBuffer.wrap(small));
+            writer.commit();
+        }
+        byte[] expected = Arrays.copyOf(large, large.length + small.length);
+        System.arraycopy(small, 0, expected, large.length, small.length);
+        assertArrayEquals(expected, driver.getContent(first));
+        assertEquals(1, driver.partBuffers().idleCount(), "buffers come back after every use, and are kept once");
+    }
+
+    @Test
     void manySmallChunksThroughManyInstances() throws IOException {
         String path = "/u/data";
         byte[] all = random(4 * MiB + 100, 3);
