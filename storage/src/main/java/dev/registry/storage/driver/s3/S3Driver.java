@@ -98,7 +98,7 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
             .executor(Runnable::run)
             .build();
     private final S3Presigner presigner;
-    /** Part buffers reused by the writers; idle ones are kept up to about 40 MiB. */
+    /** Part buffers reused by the writers. */
     private final PartBuffers partBuffers;
     private final String bucket;
     /** The root directory as a key prefix without slashes at either end; empty for none. */
@@ -150,7 +150,9 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
                         .build());
         endpoint.ifPresent(signer::endpointOverride);
         this.presigner = signer.build();
-        this.partBuffers = new PartBuffers(options.chunkSize(), IDLE_PART_BYTES / options.chunkSize());
+        // idle buffers are held for good: about 40 MiB, less in a small heap (an eighth of it)
+        long idleBytes = Math.min(IDLE_PART_BYTES, Runtime.getRuntime().maxMemory() / 8);
+        this.partBuffers = new PartBuffers(options.chunkSize(), (int) (idleBytes / options.chunkSize()));
     }
 
     private static AwsCredentialsProvider credentials(S3Options options) {
