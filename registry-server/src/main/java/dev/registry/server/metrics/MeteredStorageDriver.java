@@ -200,6 +200,13 @@ final class MeteredStorageDriver implements StorageDriver {
         }
 
         @Override
+        public String contentTag() {
+            // the upload service ties hash states to it: without it, two replicas taking one
+            // chunk at once could leave a state for bytes the store did not keep
+            return writer.contentTag();
+        }
+
+        @Override
         public void cancel() throws IOException {
             timed(Operation.WRITER_CANCEL, writer::cancel);
         }

@@ -9,6 +9,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.registry.server.http.Route;
 import dev.registry.storage.driver.ForwardingDriver;
+import dev.registry.storage.driver.ForwardingWriter;
 import dev.registry.storage.driver.PathNotFoundException;
 import dev.registry.storage.driver.StorageDriver;
 import dev.registry.storage.driver.StorageWriter;
@@ -16,6 +17,8 @@ import dev.registry.storage.driver.filesystem.FilesystemDriver;
 import dev.registry.storage.driver.inmemory.InMemoryDriver;
 import io.netty.handler.codec.http.HttpMethod;
 import java.io.IOException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -128,6 +131,54 @@ class RegistryMetricsTest {
         assertEquals(1, storage("filesystem", "writer_commit", "success"));
         assertEquals(1, storage("filesystem", "move", "success"));
         assertEquals(1, storage("filesystem", "reader", "success"));
+    }
+
+    @Test
+    void meteredWritersPassOnTheirContentTag() throws IOException {
+        StorageDriver driver = metrics.meter(new ForwardingDriver(new InMemoryDriver()) {
+            @Override
+            public StorageWriter writer(String path, boolean append) throws IOException {
+                return new ForwardingWriter(super.writer(path, append)) {
+                    @Override
+                    public String contentTag() {
+                        return "tag-of-" + size();
+                    }
+                };
+            }
+        });
+        try (StorageWriter writer = driver.writer("/upload", false)) {
+            writer.write(ByteBuffer.wrap(new byte[] {1, 2, 3}));
+            assertEquals("tag-of-3", writer.contentTag());
+        }
+    }
+
+    /**
+     * A method the metered driver or its writer does not override falls to the interface's
+     * default instead of the real backend's: contentTag() did, which turned off the S3 and GCS
+     * guard against one chunk sent to two replicas whenever metrics were on.
+     */
+    @Test
+    void meteredDriverAndWritersOverrideEveryMethodOfTheirInterfaces() throws IOException {
+        StorageDriver driver = metrics.meter(new InMemoryDriver());
+        assertOverridesAll(StorageDriver.class, driver.getClass());
+        try (StorageWriter writer = driver.writer("/upload", false)) {
+            assertOverridesAll(StorageWriter.class, writer.getClass());
+        }
+    }
+
+    private static void assertOverridesAll(Class<?> api, Class<?> implementation) {
+        for (Method method : api.getMethods()) {
+            if (Modifier.isStatic(method.getModifiers())) {
+                continue;
+            }
+            try {
+                Method implemented = implementation.getMethod(method.getName(), method.getParameterTypes());
+                assertTrue(!implemented.isDefault() && implemented.getDeclaringClass() == implementation,
+                        implementation.getName() + " inherits " + method + " instead of passing it on");
+            } catch (NoSuchMethodException e) {
+                throw new AssertionError(e);
+            }
+        }
     }
 
     @Test
