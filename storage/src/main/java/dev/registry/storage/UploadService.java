@@ -408,6 +408,9 @@ public final class UploadService {
                 ok = true;
                 throw new UploadRangeException("chunk starts at " + range.start() + " but the upload holds " + state.offset + " bytes", state.offset);
             }
+            if (range.length() > 0) {
+                writer.expect(range.length());
+            }
             state.offset += copyBody(body, writer, state.digest, range);
             ok = true;
             return state;

@@ -190,6 +190,11 @@ final class MeteredStorageDriver implements StorageDriver {
         }
 
         @Override
+        public void expect(long bytes) throws IOException {
+            writer.expect(bytes);
+        }
+
+        @Override
         public long size() {
             return writer.size();
         }

@@ -26,6 +26,15 @@ public interface StorageWriter extends WritableByteChannel {
         return written;
     }
 
+    /**
+     * Says that exactly {@code bytes} more will be written before the writer is committed or
+     * closed (a chunk whose request declared its length), so a backend may start storing them
+     * while they still arrive. Only a hint: if another number arrives, the writer stores what did
+     * arrive as if it had never been told.
+     */
+    default void expect(long bytes) throws IOException {
+    }
+
     /** Bytes in the object so far, including those written before a resume. */
     long size();
 

@@ -25,6 +25,11 @@ public class ForwardingWriter implements StorageWriter {
     }
 
     @Override
+    public void expect(long bytes) throws IOException {
+        delegate.expect(bytes);
+    }
+
+    @Override
     public long size() {
         return delegate.size();
     }

@@ -61,6 +61,8 @@ final class S3Writer implements StorageWriter {
     private long partBytes;
     private boolean prepared;
     private boolean closed;
+    /** The part being uploaded while its bytes arrive, after {@link #expect}; {@code null} if none. */
+    private ArrivingPart arriving;
 
     S3Writer(S3Driver driver, String path, String key, String uploadId, List<Part> parts, long continued) {
         this(driver, path, key, uploadId, parts, continued, true, false);
@@ -105,11 +107,85 @@ final class S3Writer implements StorageWriter {
             int take = Math.min(source.remaining(), chunkSize - buffered);
             source.get(buffer, buffered, take);
             buffered += take;
+            if (arriving != null) {
+                if (buffered > arriving.length) {
+                    abandonArriving(); // more than announced: this part is not the one started
+                } else {
+                    arriving.arrived(buffered);
+                }
+            }
             if (buffered == chunkSize) {
-                uploadPart();
+                if (arriving != null) {
+                    finishArriving(); // a full part, whatever follows
+                } else {
+                    uploadPart();
+                }
             }
         }
         return written;
+    }
+
+    /**
+     * Starts the part's upload now if the announced bytes will make a part by themselves (they
+     * begin one and fit in it), so the SDK reads them for their checksum as they arrive rather
+     * than after the last one; see {@link ArrivingPart}.
+     */
+    @Override
+    public void expect(long bytes) throws IOException {
+        ensureOpen();
+        if (arriving != null || bytes <= 0 || bytes > chunkSize) {
+            return;
+        }
+        prepareToAppend();
+        if (buffered > 0 || continued > 0) {
+            return;
+        }
+        try {
+            if (uploadId == null) {
+                uploadId = resumable ? driver.createUpload(key) : driver.startUpload(key);
+            }
+        } catch (SdkException e) {
+            throw S3Driver.failure("write", path, e);
+        }
+        if (buffer == null) {
+            buffer = driver.partBuffers().take();
+        }
+        arriving = ArrivingPart.start(driver, key, uploadId, nextPartNumber(), (int) bytes, buffer);
+    }
+
+    /** Waits for the arriving part, which the buffer now holds whole, and records it. */
+    private void finishArriving() throws IOException {
+        ArrivingPart part = arriving;
+        arriving = null;
+        part.finish();
+        try {
+            parts.add(new Part(part.number, part.etag(), part.length));
+        } catch (SdkException e) {
+            throw S3Driver.failure("write", path, e);
+        }
+        partBytes += part.length;
+        buffered = 0;
+    }
+
+    /** Drops the arriving part, which sent nothing; what the buffer holds is uploaded as usual. */
+    private void abandonArriving() {
+        if (arriving != null) {
+            arriving.abandon();
+            arriving = null;
+        }
+    }
+
+    /** Finishes the arriving part if the buffer holds exactly its bytes, else abandons it. */
+    private void settleArriving() throws IOException {
+        if (arriving != null && buffered == arriving.length) {
+            finishArriving();
+        } else {
+            abandonArriving();
+        }
+    }
+
+    private int nextPartNumber() {
+        return parts.isEmpty() ? 1 : parts.get(parts.size() - 1).number() + 1;
     }
 
     @Override
@@ -203,7 +279,7 @@ final class S3Writer implements StorageWriter {
             if (uploadId == null) {
                 uploadId = resumable ? driver.createUpload(key) : driver.startUpload(key);
             }
-            int number = parts.isEmpty() ? 1 : parts.get(parts.size() - 1).number() + 1;
+            int number = nextPartNumber();
             byte[] bytes = buffer;
             int length = buffered;
             // the SDK may read the body more than once (signing, retries): a fresh stream each time, no copy
@@ -227,6 +303,7 @@ final class S3Writer implements StorageWriter {
     @Override
     public void commit() throws IOException {
         ensureOpen();
+        settleArriving();
         try {
             if (uploadId == null && parts.isEmpty() && continued == 0) {
                 driver.client().putObject(driver.put(key).build(),
@@ -267,6 +344,7 @@ final class S3Writer implements StorageWriter {
         if (closed) {
             return;
         }
+        abandonArriving();
         release();
         try {
             if (uploadId != null) {
@@ -300,6 +378,7 @@ final class S3Writer implements StorageWriter {
             return;
         }
         try {
+            settleArriving();
             if (buffered > 0) {
                 uploadPart();
             }
@@ -317,6 +396,7 @@ final class S3Writer implements StorageWriter {
     }
 
     private void release() {
+        abandonArriving(); // after a failure on the way: the buffer must be let go of first
         closed = true;
         // the part requests have all returned: nothing reads the buffer any more
         driver.partBuffers().give(buffer);

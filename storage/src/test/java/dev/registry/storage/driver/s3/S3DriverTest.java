@@ -155,6 +155,89 @@ class S3DriverTest {
         assertEquals(1, driver.partBuffers().idleCount(), "buffers come back after every use, and are kept once");
     }
 
+    private List<Long> partSizes(String key) {
+        MultipartUpload upload = uploads().get(0);
+        return S3.client().listParts(r -> r.bucket(bucket).key(key).uploadId(upload.uploadId()))
+                .parts().stream().map(Part::size).toList();
+    }
+
+    /**
+     * A chunk whose length is announced starts its part's upload before all of it has arrived
+     * (the SDK reads it for its checksum as it comes), yet the store gets the part only once the
+     * last byte is there and the writer knows that no more follow.
+     */
+    @Test
+    void anAnnouncedChunkStartsItsPartEarlyButSendsItOnlyWhole() throws Exception {
+        String path = "/docker/registry/v2/repositories/r/_uploads/e1/data";
+        String key = "some/root" + path;
+        Operations operations = new Operations();
+        byte[] chunk = random(3 * MiB + 7, 41);
+        byte[] next = random(2 * MiB, 42);
+        try (S3Driver replica = new S3Driver(options(), List.of(operations))) {
+            try (StorageWriter writer = replica.writer(path, true)) {
+                writer.expect(chunk.length);
+                writer.write(ByteBuffer.wrap(chunk, 0, chunk.length - 1));
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                while (!operations.names.contains("UploadPart")) {
+                    assertTrue(System.nanoTime() < deadline, "the part's upload starts before its last byte");
+                    Thread.sleep(5);
+                }
+                Thread.sleep(300); // time to send it, if it were sent too early
+                assertEquals(List.of(), partSizes(key), "nothing reaches the store before the last byte");
+                writer.write(ByteBuffer.wrap(chunk, chunk.length - 1, 1));
+                assertEquals(List.of(), partSizes(key), "nor before the writer knows no more bytes follow");
+            }
+            assertEquals(List.of((long) chunk.length), partSizes(key), "closing sends the part, once");
+            assertEquals(1, replica.partBuffers().idleCount(), "and gives the buffer back");
+            try (StorageWriter writer = replica.writer(path, true)) {
+                writer.expect(next.length);
+                writer.write(ByteBuffer.wrap(next));
+                writer.commit();
+            }
+            assertEquals(1, replica.partBuffers().idleCount());
+        }
+        byte[] expected = Arrays.copyOf(chunk, chunk.length + next.length);
+        System.arraycopy(next, 0, expected, chunk.length, next.length);
+        assertArrayEquals(expected, driver.getContent(path));
+    }
+
+    /** An announcement that turns out wrong changes nothing about what is stored. */
+    @Test
+    void anAnnouncedChunkOfAnotherLengthIsStoredAsItArrived() throws IOException {
+        byte[] shorter = random(MiB, 43);
+        assertEquals(List.of((long) MiB), announcedThenWritten("e2", 2L * MiB, shorter), "a body cut short");
+        byte[] longer = random(4 * MiB + 3, 44);
+        assertEquals(List.of(4L * MiB + 3), announcedThenWritten("e3", 3L * MiB, longer), "a body longer than announced");
+        byte[] acrossAPart = random(5 * MiB + 100, 45);
+        assertEquals(List.of(5L * MiB, 100L), announcedThenWritten("e4", 5L * MiB, acrossAPart),
+                "a whole part announced: what follows it goes to the next one");
+        assertEquals(1, driver.partBuffers().idleCount());
+
+        String cancelled = "/docker/registry/v2/repositories/r/_uploads/e5/data";
+        try (StorageWriter writer = driver.writer(cancelled, true)) {
+            writer.expect(MiB);
+            writer.write(ByteBuffer.wrap(shorter, 0, 1000));
+            writer.cancel();
+        }
+        assertEquals(List.of(), uploads(), "a cancelled writer leaves no upload");
+        assertEquals(List.of(), keys().stream().filter(k -> k.contains("/e5/")).toList(), "nor any object");
+    }
+
+    /** Writes {@code bytes} after announcing {@code announced}, checks the committed content, and returns the part sizes. */
+    private List<Long> announcedThenWritten(String upload, long announced, byte[] bytes) throws IOException {
+        String path = "/docker/registry/v2/repositories/r/_uploads/" + upload + "/data";
+        try (StorageWriter writer = driver.writer(path, true)) {
+            writer.expect(announced);
+            writer.write(ByteBuffer.wrap(bytes));
+        }
+        List<Long> sizes = partSizes("some/root" + path);
+        try (StorageWriter writer = driver.writer(path, true)) {
+            writer.commit();
+        }
+        assertArrayEquals(bytes, driver.getContent(path));
+        return sizes;
+    }
+
     @Test
     void manySmallChunksThroughManyInstances() throws IOException {
         String path = "/u/data";
