@@ -540,6 +540,31 @@ public abstract class StorageDriverContract {
         assertArrayEquals(new byte[0], readAll(driver.reader("/blob", 1000)));
     }
 
+    /** The server sends from direct buffers: a reader fills them as it fills heap ones, in buffers of any size. */
+    @Test
+    void readerFillsDirectBuffers() throws IOException {
+        byte[] content = random(300_000, 44);
+        driver.putContent("/blob", content);
+        for (int capacity : new int[] {1, 1000, 100_000, 256 * 1024}) {
+            java.io.ByteArrayOutputStream read = new java.io.ByteArrayOutputStream();
+            ByteBuffer buffer = ByteBuffer.allocateDirect(capacity);
+            try (ReadableByteChannel reader = driver.reader("/blob", 7)) {
+                while (reader.read(buffer) >= 0) {
+                    buffer.flip();
+                    byte[] chunk = new byte[buffer.remaining()];
+                    buffer.get(chunk);
+                    read.write(chunk, 0, chunk.length);
+                    buffer.clear();
+                    if (capacity == 1 && read.size() == 5000) {
+                        break; // a byte at a time is slow; the first few thousand tell
+                    }
+                }
+            }
+            byte[] expected = capacity == 1 ? Arrays.copyOfRange(content, 7, 5007) : Arrays.copyOfRange(content, 7, content.length);
+            assertArrayEquals(expected, read.toByteArray(), "direct buffers of " + capacity + " bytes");
+        }
+    }
+
     @Test
     void readerOfEmptyObject() throws IOException {
         driver.putContent("/zero", new byte[0]);

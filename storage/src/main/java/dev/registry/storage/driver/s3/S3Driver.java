@@ -850,7 +850,9 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
      * than let the HTTP client drain the rest of a possibly large object.
      */
     private static final class ObjectChannel implements ReadableByteChannel {
+        private static final int TRANSFER_BYTES = 64 * 1024;
         private final ResponseInputStream<GetObjectResponse> in;
+        private byte[] transfer;
         private boolean open = true;
         private boolean ended;
 
@@ -874,10 +876,13 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
                     target.position(target.position() + n);
                 }
             } else {
-                byte[] chunk = new byte[Math.min(target.remaining(), 64 * 1024)];
-                n = in.read(chunk);
+                // a direct buffer (what the server sends from): through one array per reader, not one per read
+                if (transfer == null) {
+                    transfer = new byte[TRANSFER_BYTES];
+                }
+                n = in.read(transfer, 0, Math.min(target.remaining(), TRANSFER_BYTES));
                 if (n > 0) {
-                    target.put(chunk, 0, n);
+                    target.put(transfer, 0, n);
                 }
             }
             if (n < 0) {
