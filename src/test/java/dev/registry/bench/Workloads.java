@@ -1025,13 +1025,7 @@ final class Workloads {
 
     /** GETs a blob, hashing it as it arrives; checks status, length, digest header and content digest. */
     private static long pull(BenchHttp http, String repo, String digest, long size) throws IOException, Failure {
-        Response r = http.exchange("GET", "/v2/" + repo + "/blobs/" + digest, null, Sink.HASH);
-        if (r.status() != 200) {
-            throw new Failure("GET blob: expected HTTP 200, got HTTP " + r.status());
-        }
-        if (r.bodyLength() != size) {
-            throw new Failure("GET blob: received " + r.bodyLength() + " bytes, expected " + size);
-        }
+        Response r = getBlob(http, repo, digest, size, Sink.HASH);
         if (!digest.equals(r.digest())) {
             throw new Failure("GET blob: content hashes to " + r.digest() + ", expected " + digest);
         }
@@ -1044,15 +1038,22 @@ final class Workloads {
 
     /** A GET of the blob whose bytes are counted, not hashed; its digest was checked by {@link #pull} before. */
     private static long pullCounted(BenchHttp http, String repo, String digest, long size) throws IOException, Failure {
-        Response r = http.exchange("GET", "/v2/" + repo + "/blobs/" + digest, null, Sink.DISCARD);
+        Response r = getBlob(http, repo, digest, size, Sink.DISCARD);
+        expectDigest(r, digest, "GET blob");
+        return r.bodyLength();
+    }
+
+    /** A GET of a blob that must answer 200 with {@code size} bytes, read into {@code sink}. */
+    private static Response getBlob(BenchHttp http, String repo, String digest, long size, Sink sink)
+            throws IOException, Failure {
+        Response r = http.exchange("GET", "/v2/" + repo + "/blobs/" + digest, null, sink);
         if (r.status() != 200) {
             throw new Failure("GET blob: expected HTTP 200, got HTTP " + r.status());
         }
         if (r.bodyLength() != size) {
             throw new Failure("GET blob: received " + r.bodyLength() + " bytes, expected " + size);
         }
-        expectDigest(r, digest, "GET blob");
-        return r.bodyLength();
+        return r;
     }
 
     private static void expect(Response r, int status, String what) throws Failure {
