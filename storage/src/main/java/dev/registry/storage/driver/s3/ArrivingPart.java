@@ -93,6 +93,9 @@ final class ArrivingPart {
             if (e.getCause() instanceof RuntimeException runtime) {
                 throw runtime;
             }
+            if (e.getCause() instanceof Error error) {
+                throw error;
+            }
             throw new IllegalStateException("uploading a part failed", e.getCause());
         }
     }

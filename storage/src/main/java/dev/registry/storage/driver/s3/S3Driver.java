@@ -15,6 +15,7 @@ import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
@@ -100,6 +101,8 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
     private final S3Presigner presigner;
     /** Part buffers reused by the writers. */
     private final PartBuffers partBuffers;
+    /** Whether the SDK reads a part whole before it connects, which lets a part's upload start early (see {@link ArrivingPart}). */
+    private final boolean partsReadBeforeSending;
     private final String bucket;
     /** The root directory as a key prefix without slashes at either end; empty for none. */
     private final String root;
@@ -150,6 +153,14 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
                         .build());
         endpoint.ifPresent(signer::endpointOverride);
         this.presigner = signer.build();
+        // Over plain http the SDK signs each part's SHA-256, and with request checksums on it
+        // computes a part's checksum: either way it reads the part whole before it connects. Over
+        // https with checksums off (AWS_REQUEST_CHECKSUM_CALCULATION=when_required, as some
+        // S3-compatible stores need) it would stream the part at once, holding a connection for
+        // as long as the client takes to send it.
+        boolean plainHttp = endpoint.map(uri -> "http".equalsIgnoreCase(uri.getScheme())).orElse(false);
+        this.partsReadBeforeSending = plainHttp
+                || s3.serviceClientConfiguration().requestChecksumCalculation() != RequestChecksumCalculation.WHEN_REQUIRED;
         // idle buffers are held for good: about 40 MiB, less in a small heap (an eighth of it)
         long idleBytes = Math.min(IDLE_PART_BYTES, Runtime.getRuntime().maxMemory() / 8);
         this.partBuffers = new PartBuffers(options.chunkSize(), (int) (idleBytes / options.chunkSize()));
@@ -211,6 +222,10 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
 
     PartBuffers partBuffers() {
         return partBuffers;
+    }
+
+    boolean partsReadBeforeSending() {
+        return partsReadBeforeSending;
     }
 
     S3Client client() {

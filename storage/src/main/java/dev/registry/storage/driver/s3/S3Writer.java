@@ -5,6 +5,9 @@ import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.model.UploadPartRequest;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -38,6 +41,8 @@ import java.util.List;
  * commit aborts its upload, and cancelling it leaves an object already at the key in place.
  */
 final class S3Writer implements StorageWriter {
+
+    private static final Logger log = LoggerFactory.getLogger(S3Writer.class);
 
     /** An uploaded part. */
     record Part(int number, String etag, long size) {
@@ -133,13 +138,15 @@ final class S3Writer implements StorageWriter {
     @Override
     public void expect(long bytes) throws IOException {
         ensureOpen();
-        if (arriving != null || bytes <= 0 || bytes > chunkSize) {
+        if (arriving != null || bytes <= 0 || bytes > chunkSize || !driver.partsReadBeforeSending()
+                || buffered > 0 || continued > 0 || prepareChangesTheUpload()) {
             return;
         }
-        prepareToAppend();
-        if (buffered > 0 || continued > 0) {
+        if (uploadId == null && bytes < S3Options.MIN_PART_SIZE) {
+            // may be all there is (a commit then puts one object): no multipart upload before it must be one
             return;
         }
+        prepared = true; // nothing to prepare, see prepareChangesTheUpload
         try {
             if (uploadId == null) {
                 uploadId = resumable ? driver.createUpload(key) : driver.startUpload(key);
@@ -153,18 +160,32 @@ final class S3Writer implements StorageWriter {
         arriving = ArrivingPart.start(driver, key, uploadId, nextPartNumber(), (int) bytes, buffer);
     }
 
-    /** Waits for the arriving part, which the buffer now holds whole, and records it. */
+    /**
+     * Waits for the arriving part, which the buffer now holds whole, and records it. If its upload
+     * failed, the bytes are still in the buffer and are sent again the usual way, under the same
+     * number (S3 keeps the later of two uploads of one part, and both carry these bytes).
+     */
     private void finishArriving() throws IOException {
         ArrivingPart part = arriving;
         arriving = null;
         part.finish();
+        String etag;
         try {
-            parts.add(new Part(part.number, part.etag(), part.length));
+            etag = part.etag();
         } catch (SdkException e) {
-            throw S3Driver.failure("write", path, e);
+            log.debug("s3: the early upload of part {} of {} failed, sending it again: {}", part.number, path, e.getMessage());
+            uploadPart();
+            return;
         }
+        parts.add(new Part(part.number, etag, part.length));
         partBytes += part.length;
         buffered = 0;
+    }
+
+    /** Whether {@link #prepareToAppend} would complete or copy anything before the first byte. */
+    private boolean prepareChangesTheUpload() {
+        return !prepared && (continued > 0
+                || (!parts.isEmpty() && parts.get(parts.size() - 1).size() < S3Options.MIN_PART_SIZE));
     }
 
     /** Drops the arriving part, which sent nothing; what the buffer holds is uploaded as usual. */

@@ -4,7 +4,9 @@ import dev.registry.storage.driver.StorageWriter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
@@ -161,80 +163,216 @@ class S3DriverTest {
                 .parts().stream().map(Part::size).toList();
     }
 
+    /** The outcome of each {@code UploadPart} a driver's client makes: "ok" or "failed", in order. */
+    private static final class PartUploads implements ExecutionInterceptor {
+        final List<String> outcomes = new java.util.concurrent.CopyOnWriteArrayList<>();
+        final List<String> started = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+            if (isUploadPart(attributes)) {
+                started.add(Thread.currentThread().getName());
+            }
+        }
+
+        @Override
+        public void afterExecution(Context.AfterExecution context, ExecutionAttributes attributes) {
+            if (isUploadPart(attributes)) {
+                outcomes.add("ok");
+            }
+        }
+
+        @Override
+        public void onExecutionFailure(Context.FailedExecution context, ExecutionAttributes attributes) {
+            if (isUploadPart(attributes)) {
+                outcomes.add("failed");
+            }
+        }
+
+        private static boolean isUploadPart(ExecutionAttributes attributes) {
+            return "UploadPart".equals(attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME));
+        }
+
+        List<String> drain() {
+            List<String> seen = List.copyOf(outcomes);
+            outcomes.clear();
+            started.clear();
+            return seen;
+        }
+    }
+
     /**
      * A chunk whose length is announced starts its part's upload before all of it has arrived
      * (the SDK reads it for its checksum as it comes), yet the store gets the part only once the
-     * last byte is there and the writer knows that no more follow.
+     * last byte is there and the writer knows that no more follow; and it gets it once.
      */
     @Test
+    @Timeout(60)
     void anAnnouncedChunkStartsItsPartEarlyButSendsItOnlyWhole() throws Exception {
         String path = "/docker/registry/v2/repositories/r/_uploads/e1/data";
         String key = "some/root" + path;
-        Operations operations = new Operations();
-        byte[] chunk = random(3 * MiB + 7, 41);
-        byte[] next = random(2 * MiB, 42);
-        try (S3Driver replica = new S3Driver(options(), List.of(operations))) {
+        PartUploads uploads = new PartUploads();
+        byte[] chunk = random(5 * MiB, 41); // a whole part, so the next chunk continues without a copy
+        byte[] next = random(MiB + 3, 42);
+        try (S3Driver replica = new S3Driver(options(), List.of(uploads))) {
             try (StorageWriter writer = replica.writer(path, true)) {
                 writer.expect(chunk.length);
                 writer.write(ByteBuffer.wrap(chunk, 0, chunk.length - 1));
                 long deadline = System.nanoTime() + 10_000_000_000L;
-                while (!operations.names.contains("UploadPart")) {
+                while (uploads.started.isEmpty()) {
                     assertTrue(System.nanoTime() < deadline, "the part's upload starts before its last byte");
                     Thread.sleep(5);
                 }
                 Thread.sleep(300); // time to send it, if it were sent too early
                 assertEquals(List.of(), partSizes(key), "nothing reaches the store before the last byte");
                 writer.write(ByteBuffer.wrap(chunk, chunk.length - 1, 1));
-                assertEquals(List.of(), partSizes(key), "nor before the writer knows no more bytes follow");
             }
-            assertEquals(List.of((long) chunk.length), partSizes(key), "closing sends the part, once");
-            assertEquals(1, replica.partBuffers().idleCount(), "and gives the buffer back");
+            assertEquals(List.of((long) chunk.length), partSizes(key));
+            assertEquals(List.of("ok"), uploads.drain(), "one upload of the part");
+
             try (StorageWriter writer = replica.writer(path, true)) {
                 writer.expect(next.length);
-                writer.write(ByteBuffer.wrap(next));
+                writer.write(ByteBuffer.wrap(next, 0, next.length - 1));
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                while (uploads.started.isEmpty()) {
+                    assertTrue(System.nanoTime() < deadline, "the second part's upload starts early too");
+                    Thread.sleep(5);
+                }
+                writer.write(ByteBuffer.wrap(next, next.length - 1, 1));
+                Thread.sleep(300); // the last byte is there, but no more may follow until the commit says so
+                assertEquals(List.of((long) chunk.length), partSizes(key), "not sent before the writer knows it is whole");
                 writer.commit();
             }
-            assertEquals(1, replica.partBuffers().idleCount());
+            assertEquals(List.of("ok"), uploads.drain(), "the commit sends the arriving part, once");
+            assertEquals(1, replica.partBuffers().idleCount(), "and the buffer comes back");
         }
         byte[] expected = Arrays.copyOf(chunk, chunk.length + next.length);
         System.arraycopy(next, 0, expected, chunk.length, next.length);
         assertArrayEquals(expected, driver.getContent(path));
     }
 
-    /** An announcement that turns out wrong changes nothing about what is stored. */
+    /**
+     * Parts start early only where the SDK reads them whole before it connects: over plain http,
+     * or with request checksums on. Over https with checksums off it would stream a part at once.
+     */
     @Test
-    void anAnnouncedChunkOfAnotherLengthIsStoredAsItArrived() throws IOException {
-        byte[] shorter = random(MiB, 43);
-        assertEquals(List.of((long) MiB), announcedThenWritten("e2", 2L * MiB, shorter), "a body cut short");
-        byte[] longer = random(4 * MiB + 3, 44);
-        assertEquals(List.of(4L * MiB + 3), announcedThenWritten("e3", 3L * MiB, longer), "a body longer than announced");
-        byte[] acrossAPart = random(5 * MiB + 100, 45);
-        assertEquals(List.of(5L * MiB, 100L), announcedThenWritten("e4", 5L * MiB, acrossAPart),
-                "a whole part announced: what follows it goes to the next one");
-        assertEquals(1, driver.partBuffers().idleCount());
-
-        String cancelled = "/docker/registry/v2/repositories/r/_uploads/e5/data";
-        try (StorageWriter writer = driver.writer(cancelled, true)) {
-            writer.expect(MiB);
-            writer.write(ByteBuffer.wrap(shorter, 0, 1000));
-            writer.cancel();
+    void partsStartEarlyOnlyWhereTheSdkReadsThemBeforeItConnects() {
+        assertTrue(driver.partsReadBeforeSending(), "plain http: the SDK signs each part's SHA-256");
+        S3Options o = options();
+        S3Options https = new S3Options(o.accessKey(), o.secretKey(), o.sessionToken(), o.region(),
+                URI.create("https://127.0.0.1:9"), o.forcePathStyle(), o.bucket(), o.rootDirectory(), o.encrypt(), o.keyId(),
+                true, o.skipVerify(), o.chunkSize(), o.multipartCopyChunkSize(), o.multipartCopyMaxConcurrency(),
+                o.multipartCopyThresholdSize(), o.storageClass(), o.useDualStack(), o.logRequests());
+        try (S3Driver checksums = new S3Driver(https)) {
+            assertTrue(checksums.partsReadBeforeSending(), "https with the SDK's default request checksums");
         }
-        assertEquals(List.of(), uploads(), "a cancelled writer leaves no upload");
-        assertEquals(List.of(), keys().stream().filter(k -> k.contains("/e5/")).toList(), "nor any object");
+        String property = "aws.requestChecksumCalculation";
+        String before = System.getProperty(property);
+        System.setProperty(property, "when_required");
+        try (S3Driver noChecksums = new S3Driver(https)) {
+            assertEquals(false, noChecksums.partsReadBeforeSending(), "https without request checksums");
+        } finally {
+            if (before == null) {
+                System.clearProperty(property);
+            } else {
+                System.setProperty(property, before);
+            }
+        }
     }
 
-    /** Writes {@code bytes} after announcing {@code announced}, checks the committed content, and returns the part sizes. */
-    private List<Long> announcedThenWritten(String upload, long announced, byte[] bytes) throws IOException {
-        String path = "/docker/registry/v2/repositories/r/_uploads/" + upload + "/data";
+    /** A part whose early upload fails is still in the buffer, and is sent again from there. */
+    @Test
+    @Timeout(60)
+    void aFailedEarlyUploadIsSentAgainFromTheBuffer() throws Exception {
+        String path = "/docker/registry/v2/repositories/r/_uploads/e6/data";
+        String key = "some/root" + path;
+        PartUploads uploads = new PartUploads();
+        ExecutionInterceptor failEarlyParts = new ExecutionInterceptor() {
+            @Override
+            public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+                if (Thread.currentThread().getName().startsWith("s3-part-")) {
+                    throw SdkClientException.create("the network failed this early upload");
+                }
+            }
+        };
+        byte[] chunk = random(5 * MiB, 46);
+        try (S3Driver replica = new S3Driver(options(), List.of(uploads, failEarlyParts))) {
+            try (StorageWriter writer = replica.writer(path, true)) {
+                writer.expect(chunk.length);
+                writer.write(ByteBuffer.wrap(chunk));
+            }
+            assertEquals(List.of(5L * MiB), partSizes(key));
+            assertEquals("failed", uploads.outcomes.get(0), "the early upload failed");
+            assertEquals("ok", uploads.outcomes.get(uploads.outcomes.size() - 1), "the part was sent again");
+        }
         try (StorageWriter writer = driver.writer(path, true)) {
+            writer.commit();
+        }
+        assertArrayEquals(chunk, driver.getContent(path));
+    }
+
+    /** An announcement that turns out wrong changes nothing about what is stored. */
+    @Test
+    @Timeout(60)
+    void anAnnouncedChunkOfAnotherLengthIsStoredAsItArrived() throws IOException {
+        byte[] lead = random(5 * MiB, 43); // a whole first part: the chunks below start the next one
+        PartUploads uploads = new PartUploads();
+        try (S3Driver replica = new S3Driver(options(), List.of(uploads))) {
+            byte[] shorter = random(MiB, 44);
+            assertEquals(List.of(5L * MiB, (long) MiB), announcedThenWritten(replica, uploads, "e2", lead, 2L * MiB, shorter),
+                    "a body cut short");
+            byte[] longer = random(3 * MiB + 3, 45);
+            assertEquals(List.of(5L * MiB, 3L * MiB + 3), announcedThenWritten(replica, uploads, "e3", lead, MiB, longer),
+                    "a body longer than announced");
+            byte[] acrossAPart = random(5 * MiB + 100, 46);
+            assertEquals(List.of(5L * MiB, 100L), announcedThenWritten(replica, uploads, "e4", null, 5L * MiB, acrossAPart),
+                    "a whole part announced: what follows it goes to the next one");
+            assertEquals(1, replica.partBuffers().idleCount());
+
+            String cancelled = "/docker/registry/v2/repositories/r/_uploads/e5/data";
+            try (StorageWriter writer = replica.writer(cancelled, true)) {
+                writer.write(ByteBuffer.wrap(lead));
+            }
+            uploads.drain();
+            try (StorageWriter writer = replica.writer(cancelled, true)) {
+                writer.expect(MiB);
+                writer.write(ByteBuffer.wrap(shorter, 0, 1000));
+                writer.cancel();
+            }
+            assertEquals(List.of("failed"), uploads.drain(), "the early upload was abandoned, nothing sent instead");
+            assertEquals(List.of(), uploads(), "a cancelled writer leaves no upload");
+            assertEquals(List.of(), keys().stream().filter(k -> k.contains("/e5/")).toList(), "nor any object");
+        }
+    }
+
+    /**
+     * Writes {@code lead} (if any) as a chunk of its own, then {@code bytes} after announcing
+     * {@code announced}; checks that every part was stored by one successful upload and that the
+     * committed object holds exactly what was written; returns the part sizes before the commit.
+     */
+    private List<Long> announcedThenWritten(S3Driver replica, PartUploads uploads, String upload, byte[] lead,
+                                            long announced, byte[] bytes) throws IOException {
+        String path = "/docker/registry/v2/repositories/r/_uploads/" + upload + "/data";
+        byte[] expected = bytes;
+        if (lead != null) {
+            try (StorageWriter writer = replica.writer(path, true)) {
+                writer.write(ByteBuffer.wrap(lead));
+            }
+            expected = Arrays.copyOf(lead, lead.length + bytes.length);
+            System.arraycopy(bytes, 0, expected, lead.length, bytes.length);
+        }
+        uploads.drain();
+        try (StorageWriter writer = replica.writer(path, true)) {
             writer.expect(announced);
             writer.write(ByteBuffer.wrap(bytes));
         }
         List<Long> sizes = partSizes("some/root" + path);
-        try (StorageWriter writer = driver.writer(path, true)) {
+        long newParts = sizes.size() - (lead == null ? 0 : 1);
+        assertEquals(newParts, uploads.drain().stream().filter("ok"::equals).count(), "one successful upload per part");
+        try (StorageWriter writer = replica.writer(path, true)) {
             writer.commit();
         }
-        assertArrayEquals(bytes, driver.getContent(path));
+        assertArrayEquals(expected, driver.getContent(path));
         return sizes;
     }
 
