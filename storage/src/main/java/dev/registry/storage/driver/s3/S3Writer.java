@@ -138,8 +138,9 @@ final class S3Writer implements StorageWriter {
     @Override
     public void expect(long bytes) throws IOException {
         ensureOpen();
+        // once prepared, a continued object is parts already or in the buffer (buffered > 0)
         if (arriving != null || bytes <= 0 || bytes > chunkSize || !driver.partsReadBeforeSending()
-                || buffered > 0 || continued > 0 || prepareChangesTheUpload()) {
+                || buffered > 0 || prepareChangesTheUpload()) {
             return;
         }
         if (uploadId == null && bytes < S3Options.MIN_PART_SIZE) {
@@ -184,8 +185,12 @@ final class S3Writer implements StorageWriter {
 
     /** Whether {@link #prepareToAppend} would complete or copy anything before the first byte. */
     private boolean prepareChangesTheUpload() {
-        return !prepared && (continued > 0
-                || (!parts.isEmpty() && parts.get(parts.size() - 1).size() < S3Options.MIN_PART_SIZE));
+        return !prepared && (continued > 0 || lastPartIsShort());
+    }
+
+    /** Whether the upload ends in a part below S3's minimum, which no part may follow. */
+    private boolean lastPartIsShort() {
+        return !parts.isEmpty() && parts.get(parts.size() - 1).size() < S3Options.MIN_PART_SIZE;
     }
 
     /** Drops the arriving part, which sent nothing; what the buffer holds is uploaded as usual. */
@@ -253,7 +258,7 @@ final class S3Writer implements StorageWriter {
         }
         prepared = true;
         try {
-            if (!parts.isEmpty() && parts.get(parts.size() - 1).size() < S3Options.MIN_PART_SIZE) {
+            if (lastPartIsShort()) {
                 driver.complete(key, uploadId, parts);
                 continued = partBytes;
                 uploadId = null;

@@ -166,12 +166,21 @@ class S3DriverTest {
     /** The outcome of each {@code UploadPart} a driver's client makes: "ok" or "failed", in order. */
     private static final class PartUploads implements ExecutionInterceptor {
         final List<String> outcomes = new java.util.concurrent.CopyOnWriteArrayList<>();
-        final List<String> started = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final java.util.concurrent.atomic.AtomicInteger started = new java.util.concurrent.atomic.AtomicInteger();
 
         @Override
         public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
             if (isUploadPart(attributes)) {
-                started.add(Thread.currentThread().getName());
+                started.incrementAndGet();
+            }
+        }
+
+        /** Waits up to 10 s for an {@code UploadPart} to start since the last {@link #drain()}. */
+        void awaitStart(String what) throws InterruptedException {
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (started.get() == 0) {
+                assertTrue(System.nanoTime() < deadline, what);
+                Thread.sleep(5);
             }
         }
 
@@ -196,7 +205,7 @@ class S3DriverTest {
         List<String> drain() {
             List<String> seen = List.copyOf(outcomes);
             outcomes.clear();
-            started.clear();
+            started.set(0);
             return seen;
         }
     }
@@ -218,11 +227,7 @@ class S3DriverTest {
             try (StorageWriter writer = replica.writer(path, true)) {
                 writer.expect(chunk.length);
                 writer.write(ByteBuffer.wrap(chunk, 0, chunk.length - 1));
-                long deadline = System.nanoTime() + 10_000_000_000L;
-                while (uploads.started.isEmpty()) {
-                    assertTrue(System.nanoTime() < deadline, "the part's upload starts before its last byte");
-                    Thread.sleep(5);
-                }
+                uploads.awaitStart("the part's upload starts before its last byte");
                 Thread.sleep(300); // time to send it, if it were sent too early
                 assertEquals(List.of(), partSizes(key), "nothing reaches the store before the last byte");
                 writer.write(ByteBuffer.wrap(chunk, chunk.length - 1, 1));
@@ -233,11 +238,7 @@ class S3DriverTest {
             try (StorageWriter writer = replica.writer(path, true)) {
                 writer.expect(next.length);
                 writer.write(ByteBuffer.wrap(next, 0, next.length - 1));
-                long deadline = System.nanoTime() + 10_000_000_000L;
-                while (uploads.started.isEmpty()) {
-                    assertTrue(System.nanoTime() < deadline, "the second part's upload starts early too");
-                    Thread.sleep(5);
-                }
+                uploads.awaitStart("the second part's upload starts early too");
                 writer.write(ByteBuffer.wrap(next, next.length - 1, 1));
                 Thread.sleep(300); // the last byte is there, but no more may follow until the commit says so
                 assertEquals(List.of((long) chunk.length), partSizes(key), "not sent before the writer knows it is whole");
