@@ -343,7 +343,8 @@ public final class UploadService {
         Future<?> savingState = null;
         byte[] saved = null;
         StorageWriter appended;
-        try (StorageWriter writer = driver.writer(data, true)) {
+        // with the offset the client declared, an object store may skip looking the upload up first
+        try (StorageWriter writer = range.start() >= 0 ? driver.writerAt(data, range.start()) : driver.writer(data, true)) {
             appended = writer;
             state = writeChunk(writer, name, uuid, body, range, unverified);
             if (state.offset > 0) {
@@ -361,6 +362,9 @@ public final class UploadService {
             }
             ok = true;
         } catch (ConcurrentWriteException e) {
+            if (unverified) {
+                refuseIfGone(name, uuid, savingState);
+            }
             throw concurrentWrite(name, uuid, e);
         } finally {
             if (savingState != null) {
@@ -444,6 +448,23 @@ public final class UploadService {
         states.invalidate(key(name, uuid));
         log.warn("upload {}/{}: another request is writing to it at the same time", name, uuid);
         return new UploadRangeException("another request is writing to this upload", e.size());
+    }
+
+    /**
+     * Throws {@code BLOB_UPLOAD_UNKNOWN} if the upload was cancelled or finished elsewhere (a
+     * writer that trusted this replica's record of it learns so only at its close), after
+     * removing the hash state this chunk saved for it.
+     */
+    private void refuseIfGone(String name, String uuid, Future<?> savingState) throws IOException {
+        if (savingState != null) {
+            awaitUninterruptibly(savingState);
+        }
+        try {
+            startedAt(name, uuid);
+        } catch (RegistryException unknown) {
+            cancelLocked(name, uuid);
+            throw unknown;
+        }
     }
 
     /**

@@ -2,11 +2,12 @@ package dev.registry.storage;
 
 import dev.registry.storage.driver.ForwardingDriver;
 import dev.registry.storage.driver.ForwardingWriter;
+import dev.registry.storage.driver.PathNotFoundException;
 import dev.registry.storage.driver.StorageDriver;
 import dev.registry.storage.driver.StorageWriter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -21,12 +22,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import static dev.registry.storage.TestSupport.assertRegistryError;
 import static dev.registry.storage.TestSupport.channel;
 import static dev.registry.storage.TestSupport.concat;
 import static dev.registry.storage.TestSupport.random;
 import static dev.registry.storage.TestSupport.readAll;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -107,10 +110,14 @@ public abstract class ConcurrentChunkContract {
      * @param firstStateLast whether the hash state of the replica that wrote first lands last (on
      *                       S3 its part is then replaced by the other's); else the second's does
      *                       (on GCS its append is then refused, as the first changed the object)
+     * @param prefixByB      whether replica B took the chunk before, so that it may continue from
+     *                       its own record of the upload (see {@code StorageDriver.writerAt}); else
+     *                       a third replica did
      */
-    @ParameterizedTest(name = "first writer''s state saved last: {0}")
-    @ValueSource(booleans = {true, false})
-    void aChunkTakenByTwoReplicasAtOnceNeverPublishesBytesUnderAnotherDigest(boolean firstStateLast) throws Exception {
+    @ParameterizedTest(name = "first writer''s state saved last: {0}, chunk before taken by B: {1}")
+    @CsvSource({"true, false", "false, false", "true, true", "false, true"})
+    void aChunkTakenByTwoReplicasAtOnceNeverPublishesBytesUnderAnotherDigest(boolean firstStateLast, boolean prefixByB)
+            throws Exception {
         List<StorageDriver> drivers = replicasOfOneStore(3);
         byte[] prefix = random(prefixSize(), 1);
         byte[] mine = random(64 * 1024, 2);
@@ -126,9 +133,9 @@ public abstract class ConcurrentChunkContract {
         Registry replicaC = new Registry(drivers.get(2), true, Clock.systemUTC());
 
         UploadSession session = replicaC.uploads().start(REPO);
+        (prefixByB ? replicaB : replicaC).uploads().append(REPO, session.uuid(), channel(prefix), new ChunkRange(0, prefix.length));
         a.uuid = session.uuid();
         b.uuid = session.uuid();
-        replicaC.uploads().append(REPO, session.uuid(), channel(prefix), new ChunkRange(0, prefix.length));
 
         ExecutorService threads = Executors.newCachedThreadPool();
         try {
@@ -177,6 +184,38 @@ public abstract class ConcurrentChunkContract {
             a.stateHeld.countDown();
             b.stateHeld.countDown();
             threads.shutdown();
+        }
+    }
+
+    /**
+     * A chunk sent to the replica that took the chunk before, after another replica completed the
+     * upload, is refused as an unknown upload (not as a wrong range), and leaves nothing behind:
+     * the blob is intact and no trace of the upload is left in the store.
+     */
+    @Test
+    void aChunkForAnUploadAnotherReplicaCompletedIsRefusedAsUnknown() throws Exception {
+        List<StorageDriver> drivers = replicasOfOneStore(2);
+        Registry replicaA = new Registry(drivers.get(0), true, Clock.systemUTC());
+        Registry replicaC = new Registry(drivers.get(1), true, Clock.systemUTC());
+        byte[] prefix = random(prefixSize(), 31);
+        Digest digest = Digest.sha256(prefix);
+        UploadSession session = replicaA.uploads().start(REPO);
+        replicaA.uploads().append(REPO, session.uuid(), channel(prefix), new ChunkRange(0, prefix.length));
+        assertEquals(new BlobInfo(digest, prefix.length),
+                replicaC.uploads().complete(REPO, session.uuid(), digest, null, ChunkRange.UNDECLARED));
+
+        byte[] late = random(1000, 32);
+        assertRegistryError(ErrorCode.BLOB_UPLOAD_UNKNOWN, () -> replicaA.uploads().append(REPO, session.uuid(),
+                channel(late), new ChunkRange(prefix.length, late.length)));
+        assertArrayEquals(prefix, readAll(replicaC.blobs().open(digest, 0)));
+        assertFalse(hasUpload(drivers.get(1), session.uuid()), "the late chunk left something of the upload behind");
+    }
+
+    private static boolean hasUpload(StorageDriver driver, String uuid) throws IOException {
+        try {
+            return driver.list(PathLayout.uploads(REPO)).stream().anyMatch(p -> p.endsWith("/" + uuid));
+        } catch (PathNotFoundException none) {
+            return false;
         }
     }
 
@@ -347,7 +386,17 @@ public abstract class ConcurrentChunkContract {
 
         @Override
         public StorageWriter writer(String path, boolean append) throws IOException {
-            return new ForwardingWriter(delegate.writer(path, append)) {
+            return signalling(delegate.writer(path, append));
+        }
+
+        @Override
+        public StorageWriter writerAt(String path, long size) throws IOException {
+            return signalling(delegate.writerAt(path, size));
+        }
+
+        /** {@code writer}, counting down {@link #chunkWritten} when it closes after writing, once {@link #uuid} is set. */
+        private StorageWriter signalling(StorageWriter writer) {
+            return new ForwardingWriter(writer) {
                 private boolean wrote;
 
                 @Override
@@ -367,7 +416,7 @@ public abstract class ConcurrentChunkContract {
                     try {
                         super.close();
                     } finally {
-                        if (wrote) {
+                        if (wrote && uuid != null) {
                             chunkWritten.countDown();
                         }
                     }

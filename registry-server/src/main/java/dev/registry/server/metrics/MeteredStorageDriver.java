@@ -142,6 +142,12 @@ final class MeteredStorageDriver implements StorageDriver {
     }
 
     @Override
+    public StorageWriter writerAt(String path, long size) throws IOException {
+        StorageWriter writer = timed(Operation.WRITER, () -> driver.writerAt(path, size));
+        return new MeteredWriter(writer);
+    }
+
+    @Override
     public Optional<StorageWriter> atomicWriter(String path) throws IOException {
         return timed(Operation.WRITER, () -> driver.atomicWriter(path)).map(MeteredWriter::new);
     }

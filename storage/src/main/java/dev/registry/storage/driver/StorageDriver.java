@@ -80,6 +80,20 @@ public interface StorageDriver {
     StorageWriter writer(String path, boolean append) throws IOException;
 
     /**
+     * {@code writer(path, true)} for a caller that expects {@code path} to hold {@code size} bytes
+     * (the offset a client declared for its chunk). A backend whose look-up of an unfinished write
+     * costs a round trip may instead start from its own record of the last write it left there,
+     * if that record has {@code size} bytes, and check the record against the store while the
+     * bytes arrive. A writer whose record proves stale keeps none of what it was given: its
+     * {@code write}, {@code close} or {@code commit} fails with {@link ConcurrentWriteException}
+     * carrying the size the store holds, as if another writer had appended meanwhile. Either way
+     * the writer's {@link StorageWriter#size()} may differ from {@code size}.
+     */
+    default StorageWriter writerAt(String path, long size) throws IOException {
+        return writer(path, true);
+    }
+
+    /**
      * A writer of a new object at {@code path} that shows nothing there until its
      * {@link StorageWriter#commit()}, which puts the whole object at {@code path} at once
      * (replacing one that was there) and makes it durable: the registry writes a blob straight to

@@ -54,6 +54,11 @@ public class ForwardingDriver implements StorageDriver {
     }
 
     @Override
+    public StorageWriter writerAt(String path, long size) throws IOException {
+        return delegate.writerAt(path, size);
+    }
+
+    @Override
     public FileInfo stat(String path) throws IOException {
         return delegate.stat(path);
     }

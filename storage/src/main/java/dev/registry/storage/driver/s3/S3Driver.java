@@ -62,6 +62,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -510,6 +511,34 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
     }
 
     /**
+     * A writer that starts from the upload this driver's last writer of the path left, without
+     * waiting for the {@code ListParts} that checks it, when that upload holds {@code size} bytes
+     * and may be followed by a part (its last part is not short): the check runs while the
+     * chunk's bytes arrive, and the writer sends no part to completion before it has passed (see
+     * {@link S3Writer}). A chunk's look-up then costs no round trip of its own. Anything else is
+     * {@code writer(path, true)}.
+     */
+    @Override
+    public StorageWriter writerAt(String path, long size) throws IOException {
+        String key = key(path);
+        LeftUpload left = leftUploads.getIfPresent(key);
+        if (left == null || left.parts().isEmpty() || left.size() != size
+                || left.parts().getLast().size() < S3Options.MIN_PART_SIZE) {
+            return writer(path, true);
+        }
+        leftUploads.invalidate(key); // the writer made here notes it again when it closes
+        CompletableFuture<List<S3Writer.Part>> listed = new CompletableFuture<>();
+        Thread.ofVirtual().name("s3-list-parts").start(() -> {
+            try {
+                listed.complete(partsOf(key, left.uploadId()));
+            } catch (Throwable e) {
+                listed.completeExceptionally(e);
+            }
+        });
+        return S3Writer.unconfirmedWriter(this, path, key, left.uploadId(), left.parts(), listed);
+    }
+
+    /**
      * A multipart upload of its own, or one PutObject when everything fits in a part: S3 shows
      * nothing of it at the key until the commit completes it, and then all of it at once.
      */
@@ -520,6 +549,9 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
 
     /** An unfinished upload a writer left at its close: its id and the parts it had uploaded. */
     private record LeftUpload(String uploadId, List<S3Writer.Part> parts) {
+        long size() {
+            return parts.stream().mapToLong(S3Writer.Part::size).sum();
+        }
     }
 
     /** Notes the upload a resumable writer of {@code key} leaves unfinished at its close. */
@@ -546,7 +578,7 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
             return Optional.empty();
         }
         List<S3Writer.Part> parts = partsOf(key, left.uploadId());
-        if (!parts.equals(left.parts())) {
+        if (!S3Writer.sameParts(parts, left.parts())) {
             return Optional.empty();
         }
         return Optional.of(new S3Writer(this, path, key, left.uploadId(), parts, 0));

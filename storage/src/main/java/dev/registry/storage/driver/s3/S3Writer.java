@@ -1,5 +1,6 @@
 package dev.registry.storage.driver.s3;
 
+import dev.registry.storage.driver.ConcurrentWriteException;
 import dev.registry.storage.driver.StorageWriter;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
@@ -19,6 +20,9 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * A write to one key as an S3 multipart upload. Bytes are gathered into one part of
@@ -68,6 +72,12 @@ final class S3Writer implements StorageWriter {
     private boolean closed;
     /** The part being uploaded while its bytes arrive, after {@link #expect}; {@code null} if none. */
     private ArrivingPart arriving;
+    /**
+     * For a writer that started from a record of the upload (see {@link #unconfirmedWriter}): the
+     * parts {@code ListParts} finds, which must be the recorded ones before any part is sent to
+     * completion; {@code null} once they were.
+     */
+    private CompletableFuture<List<Part>> confirmation;
 
     S3Writer(S3Driver driver, String path, String key, String uploadId, List<Part> parts, long continued) {
         this(driver, path, key, uploadId, parts, continued, true, false);
@@ -81,6 +91,20 @@ final class S3Writer implements StorageWriter {
     /** A resumable writer replacing whatever {@code key} held (the caller removed it). */
     static S3Writer freshWriter(S3Driver driver, String path, String key) {
         return new S3Writer(driver, path, key, null, List.of(), 0, true, true);
+    }
+
+    /**
+     * A writer continuing {@code uploadId} as this driver recorded it, {@code parts}, before the
+     * store has confirmed that nobody changed it since: {@code listed} brings what the store holds.
+     * Bytes may arrive and a part's upload may start meanwhile, but no part is released to
+     * complete until the store's parts are found to be the recorded ones; if they are not, the
+     * writer keeps nothing and fails with {@link ConcurrentWriteException}.
+     */
+    static S3Writer unconfirmedWriter(S3Driver driver, String path, String key, String uploadId, List<Part> parts,
+                                      CompletableFuture<List<Part>> listed) {
+        S3Writer writer = new S3Writer(driver, path, key, uploadId, parts, 0);
+        writer.confirmation = listed;
+        return writer;
     }
 
     private S3Writer(S3Driver driver, String path, String key, String uploadId, List<Part> parts, long continued,
@@ -167,6 +191,7 @@ final class S3Writer implements StorageWriter {
      * number (S3 keeps the later of two uploads of one part, and both carry these bytes).
      */
     private void finishArriving() throws IOException {
+        confirm();
         ArrivingPart part = arriving;
         arriving = null;
         part.finish();
@@ -181,6 +206,47 @@ final class S3Writer implements StorageWriter {
         parts.add(new Part(part.number, etag, part.length));
         partBytes += part.length;
         buffered = 0;
+    }
+
+    /**
+     * Waits until the store has confirmed the upload this writer started from, if it has not yet.
+     * If the upload is no longer as recorded (another writer appended, completed or aborted it),
+     * drops everything given to this writer, which sent none of it to completion, and fails.
+     */
+    private void confirm() throws IOException {
+        if (confirmation == null) {
+            return;
+        }
+        List<Part> listed;
+        try {
+            listed = confirmation.join();
+        } catch (CompletionException | CancellationException e) {
+            release();
+            if (e.getCause() instanceof SdkException sdk) {
+                throw S3Driver.failure("continue writing", path, sdk);
+            }
+            throw new IOException("s3: checking the upload of " + path + " failed", e.getCause());
+        }
+        confirmation = null;
+        if (!sameParts(listed, parts)) {
+            release();
+            throw new ConcurrentWriteException(path, listed.stream().mapToLong(Part::size).sum());
+        }
+    }
+
+    /** Whether two lists name the same parts, with ETags compared as S3 means them (see {@link #unquoted}). */
+    static boolean sameParts(List<Part> a, List<Part> b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            Part x = a.get(i);
+            Part y = b.get(i);
+            if (x.number() != y.number() || x.size() != y.size() || !unquoted(x.etag()).equals(unquoted(y.etag()))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Whether {@link #prepareToAppend} would complete or copy anything before the first byte. */
@@ -301,6 +367,7 @@ final class S3Writer implements StorageWriter {
     }
 
     private void uploadPart() throws IOException {
+        confirm();
         try {
             if (uploadId == null) {
                 uploadId = resumable ? driver.createUpload(key) : driver.startUpload(key);
@@ -329,6 +396,7 @@ final class S3Writer implements StorageWriter {
     @Override
     public void commit() throws IOException {
         ensureOpen();
+        confirm();
         settleArriving();
         try {
             if (uploadId == null && parts.isEmpty() && continued == 0) {
@@ -404,6 +472,9 @@ final class S3Writer implements StorageWriter {
             return;
         }
         try {
+            if (confirmation != null && buffered == 0) {
+                return; // given nothing: nothing to check, and the record is not renewed
+            }
             settleArriving();
             if (buffered > 0) {
                 uploadPart();

@@ -1,5 +1,6 @@
 package dev.registry.storage.driver.s3;
 
+import dev.registry.storage.driver.ConcurrentWriteException;
 import dev.registry.storage.driver.StorageWriter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -29,6 +30,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -546,6 +548,130 @@ class S3DriverTest {
                 assertEquals(0, writer.size(), "an upload another replica cancelled is not continued");
             }
             assertEquals(List.of(), uploads());
+        }
+    }
+
+    /** Holds each {@code ListParts}, once {@link #armed}, until {@link #release} is counted down. */
+    private static final class HeldListParts implements ExecutionInterceptor {
+        final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        volatile boolean armed;
+
+        @Override
+        public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+            if (armed && "ListParts".equals(attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME))) {
+                try {
+                    release.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
+    /**
+     * A chunk that starts where this replica's last writer left the upload does not wait for the
+     * {@code ListParts} that checks the upload: its part's upload starts while the check is under
+     * way, and the part is completed only once the check has passed.
+     */
+    @Test
+    @Timeout(60)
+    void aChunkWhereThisReplicaLeftTheUploadStartsBeforeTheCheckReturns() throws Exception {
+        String path = "/docker/registry/v2/repositories/r/_uploads/u12/data";
+        String key = "some/root" + path;
+        Operations operations = new Operations();
+        HeldListParts held = new HeldListParts();
+        PartUploads uploads = new PartUploads();
+        byte[] a = random(5 * MiB, 51); // a whole part: the next chunk follows it without a copy
+        byte[] b = random(MiB + 7, 52);
+        try (S3Driver replica = new S3Driver(options(), List.of(operations, held, uploads))) {
+            try (StorageWriter writer = replica.writer(path, true)) {
+                writer.write(ByteBuffer.wrap(a));
+            }
+            operations.drain();
+            uploads.drain();
+            held.armed = true;
+
+            StorageWriter writer = replica.writerAt(path, a.length);
+            assertEquals(a.length, writer.size());
+            writer.expect(b.length);
+            writer.write(ByteBuffer.wrap(b));
+            uploads.awaitStart("the part's upload starts while ListParts is held");
+            java.util.concurrent.CompletableFuture<Void> closing = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    writer.close();
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            Thread.sleep(300); // time to complete the part, if it were completed too early
+            assertFalse(closing.isDone(), "the writer waits for the check");
+            assertEquals(List.of((long) a.length), partSizes(key), "and the part waits with it");
+            held.release.countDown();
+            closing.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(List.of((long) a.length, (long) b.length), partSizes(key));
+            assertEquals(List.of("ok"), uploads.drain(), "one upload of the part");
+            assertEquals(List.of("ListParts", "UploadPart"), operations.drain().stream().sorted().toList(),
+                    "the upload is not looked up in full");
+            try (StorageWriter committing = replica.writer(path, true)) {
+                committing.commit();
+            }
+        }
+        byte[] expected = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, expected, a.length, b.length);
+        assertArrayEquals(expected, driver.getContent(path));
+    }
+
+    /**
+     * A writer that started from this replica's record of an upload another replica has added to
+     * since (a client sending one range twice, the second time here) keeps none of its bytes, and
+     * fails with the size the store holds: while its first part fills, or at its close.
+     */
+    @Test
+    @Timeout(60)
+    void aChunkWhereThisReplicaLeftAnUploadChangedSinceKeepsNothingAndFails() throws IOException {
+        String path = "/docker/registry/v2/repositories/r/_uploads/u13/data";
+        String key = "some/root" + path;
+        byte[] a = random(5 * MiB, 61);
+        byte[] b = random(5 * MiB, 62);
+        byte[] c = random(5 * MiB, 63);
+        try (S3Driver replica = new S3Driver(options());
+             S3Driver other = new S3Driver(options())) {
+            try (StorageWriter writer = replica.writer(path, true)) {
+                writer.write(ByteBuffer.wrap(a));
+            }
+            try (StorageWriter writer = other.writer(path, true)) {
+                writer.write(ByteBuffer.wrap(b));
+            }
+            StorageWriter filling = replica.writerAt(path, a.length);
+            assertEquals(a.length, filling.size(), "as this replica left it");
+            ConcurrentWriteException whileFilling = assertThrows(ConcurrentWriteException.class,
+                    () -> filling.write(ByteBuffer.wrap(random(6 * MiB, 64))));
+            assertEquals(a.length + b.length, whileFilling.size());
+            filling.close();
+            assertEquals(List.of((long) a.length, (long) b.length), partSizes(key), "nothing of the chunk kept");
+
+            try (StorageWriter writer = replica.writer(path, true)) {
+                assertEquals(a.length + b.length, writer.size(), "the full look-up finds what is stored");
+            }
+            try (StorageWriter writer = other.writer(path, true)) {
+                writer.write(ByteBuffer.wrap(c));
+            }
+            StorageWriter closing = replica.writerAt(path, a.length + b.length);
+            closing.expect(100);
+            closing.write(ByteBuffer.wrap(random(100, 65)));
+            ConcurrentWriteException atClose = assertThrows(ConcurrentWriteException.class, closing::close);
+            assertEquals(a.length + b.length + c.length, atClose.size());
+            assertEquals(List.of((long) a.length, (long) b.length, (long) c.length), partSizes(key), "nothing of the chunk kept");
+
+            try (StorageWriter writer = other.writer(path, true)) {
+                writer.commit();
+            }
+            byte[] expected = new byte[a.length + b.length + c.length];
+            System.arraycopy(a, 0, expected, 0, a.length);
+            System.arraycopy(b, 0, expected, a.length, b.length);
+            System.arraycopy(c, 0, expected, a.length + b.length, c.length);
+            assertArrayEquals(expected, replica.getContent(path));
+            assertEquals(1, replica.partBuffers().idleCount(), "the failed writers gave their buffer back");
         }
     }
 
