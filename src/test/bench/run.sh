@@ -9,7 +9,8 @@
 #   src/test/bench/run.sh --s3 --workloads 1,2,3,7 --memory-mib 1024
 #                                          both servers on S3 (one s3proxy 3.3.0, a fresh bucket
 #                                          each, redirects off); the jar is target/s3proxy/s3proxy.jar
-#                                          of src/test (fetched with ./mvnw if missing)
+#                                          of src/test (fetched with ./mvnw if missing); --s3-tls
+#                                          instead: the same with s3proxy over https
 #   src/test/bench/run.sh --help           all options
 #
 # Needs a JDK >= 21 (JAVA_HOME, else javac on PATH, else the newest under /usr/lib/jvm), wrk, and
@@ -51,7 +52,7 @@ for arg in "$@"; do
   case "$arg" in
     --against|--against=*) against=1 ;;
     --jar|--jar=*) jar_given=1 ;;
-    --s3) s3=1 ;;
+    --s3|--s3-tls) s3=1 ;;
     -h|--help) ;;
   esac
 done

@@ -74,6 +74,8 @@ public final class RegistryBenchmark {
               --startups N         start-ups measured per registry in workload 8 [5]
               --s3                 both servers store on S3: one s3proxy (jar from --s3proxy-jar or the
                                    s3proxy.jar system property), a fresh bucket each, redirects off
+              --s3-tls             as --s3, with s3proxy over https (a self-signed certificate both
+                                   servers take unverified, skipverify), as real S3 endpoints are
               --s3proxy-jar PATH   the s3proxy jar-with-dependencies for --s3
               --workdir DIR        where both servers keep their storage (and logs): the disk
                                    measured, e.g. a tmpfs or RAM-backed ext4 [a new temporary directory]
@@ -106,6 +108,7 @@ public final class RegistryBenchmark {
         int startups = 5;
         Path workdir;
         boolean s3;
+        boolean s3Tls;
         String s3proxyJar;
         boolean keep;
 
@@ -131,6 +134,10 @@ public final class RegistryBenchmark {
                     }
                     case "--keep" -> o.keep = true;
                     case "--s3" -> o.s3 = true;
+                    case "--s3-tls" -> {
+                        o.s3 = true;
+                        o.s3Tls = true;
+                    }
                     default -> {
                         if (value == null) {
                             if (i + 1 >= args.length) {
@@ -292,10 +299,12 @@ public final class RegistryBenchmark {
                 if (o.s3proxyJar != null) {
                     System.setProperty("s3proxy.jar", o.s3proxyJar);
                 }
-                s3 = S3ProxyServer.start(workdir.resolve("s3proxy"), "1g");
+                s3 = S3ProxyServer.start(workdir.resolve("s3proxy"), "1g", "filesystem", o.s3Tls);
                 progress.say("s3proxy on " + s3.endpoint() + ", pid " + s3.pid() + ", buckets under " + workdir.resolve("s3proxy"));
                 report.note("storage: s3 on s3proxy " + s3.endpoint() + " (filesystem blob store in " + workdir.resolve("s3proxy")
-                        + "), a fresh bucket per server, storage.redirect.disable on both; its CPU is not in the servers' figures");
+                        + "), a fresh bucket per server, storage.redirect.disable on both"
+                        + (o.s3Tls ? ", over https (self-signed, skipverify on both)" : ", over plain http")
+                        + "; its CPU is not in the servers' figures");
             }
             if (sideBySide) {
                 Path jar = o.jar.toAbsolutePath().normalize();

@@ -111,11 +111,13 @@ final class ServerProcess implements AutoCloseable {
                     region: %s
                     regionendpoint: %s
                     bucket: %s
-                    secure: false
+                    secure: %s
+                    skipverify: %s
                     v4auth: true
                   redirect:
                     disable: true
-                """.formatted(S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY, S3ProxyServer.REGION, s3.endpoint(), bucket);
+                """.formatted(S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY, S3ProxyServer.REGION, s3.endpoint(), bucket,
+                s3.tls(), s3.tls());
         Files.writeString(config, """
                 version: 0.1
                 log:
@@ -151,7 +153,7 @@ final class ServerProcess implements AutoCloseable {
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        // docker-registry 2.8's aws-sdk-go panics at startup with AWS_CA_BUNDLE set; s3proxy is plain http
+        // docker-registry 2.8's aws-sdk-go panics at startup with AWS_CA_BUNDLE set; s3proxy's certificate is not verified
         builder.environment().remove("AWS_CA_BUNDLE");
         long t0 = System.nanoTime();
         Process process = builder.start();

@@ -39,12 +39,14 @@ public final class S3ProxyServer implements AutoCloseable {
     private final Path baseDirectory;
     private final Path log;
     private final int port;
+    private final boolean tls;
 
-    private S3ProxyServer(Process process, Path baseDirectory, Path log, int port) {
+    private S3ProxyServer(Process process, Path baseDirectory, Path log, int port, boolean tls) {
         this.process = process;
         this.baseDirectory = baseDirectory;
         this.log = log;
         this.port = port;
+        this.tls = tls;
     }
 
     /** The jar the build copied, or a clear failure saying how to get it. */
@@ -80,11 +82,36 @@ public final class S3ProxyServer implements AutoCloseable {
      */
     public static S3ProxyServer start(Path baseDirectory, String maxHeap, String provider)
             throws IOException, InterruptedException {
+        return start(baseDirectory, maxHeap, provider, false);
+    }
+
+    /**
+     * Starts s3proxy as {@link #start(Path, String, String)} does, over https with {@code tls}:
+     * with a self-signed certificate for 127.0.0.1 that {@code keytool} (of the JDK running this)
+     * makes, which clients do not verify ({@code skipverify}). Real S3 endpoints are https.
+     */
+    public static S3ProxyServer start(Path baseDirectory, String maxHeap, String provider, boolean tls)
+            throws IOException, InterruptedException {
         Files.createDirectories(baseDirectory);
         int port = freePort();
         Path properties = Files.createTempFile("s3proxy-", ".properties");
+        String endpoint = tls ? "s3proxy.secure-endpoint=https://127.0.0.1:" + port : "s3proxy.endpoint=http://127.0.0.1:" + port;
+        if (tls) {
+            Path keystore = Files.createTempFile("s3proxy-", ".p12");
+            Files.delete(keystore); // keytool makes it
+            Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
+            Process made = new ProcessBuilder(keytool.toString(), "-genkeypair", "-alias", "s3proxy", "-keyalg", "EC",
+                    "-groupname", "secp256r1", "-dname", "CN=127.0.0.1", "-ext", "SAN=ip:127.0.0.1", "-validity", "7",
+                    "-keystore", keystore.toString(), "-storetype", "PKCS12", "-storepass", "s3proxy-tls", "-keypass", "s3proxy-tls")
+                    .redirectErrorStream(true).start();
+            String output = new String(made.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (made.waitFor() != 0) {
+                throw new IOException("keytool failed to make s3proxy's certificate: " + output);
+            }
+            endpoint += "\ns3proxy.keystore-path=" + keystore + "\ns3proxy.keystore-password=s3proxy-tls";
+        }
         Files.writeString(properties, String.join("\n",
-                "s3proxy.endpoint=http://127.0.0.1:" + port,
+                endpoint,
                 "s3proxy.authorization=aws-v2-or-v4",
                 "s3proxy.identity=" + ACCESS_KEY,
                 "s3proxy.credential=" + SECRET_KEY,
@@ -100,7 +127,7 @@ public final class S3ProxyServer implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();
-        S3ProxyServer server = new S3ProxyServer(process, baseDirectory, log, port);
+        S3ProxyServer server = new S3ProxyServer(process, baseDirectory, log, port, tls);
         server.awaitListening(Duration.ofSeconds(60));
         return server;
     }
@@ -138,7 +165,12 @@ public final class S3ProxyServer implements AutoCloseable {
     }
 
     public URI endpoint() {
-        return URI.create("http://127.0.0.1:" + port);
+        return URI.create((tls ? "https" : "http") + "://127.0.0.1:" + port);
+    }
+
+    /** Whether it serves https (with a certificate nobody verifies), see {@link #start(Path, String, String, boolean)}. */
+    public boolean tls() {
+        return tls;
     }
 
     public int port() {
