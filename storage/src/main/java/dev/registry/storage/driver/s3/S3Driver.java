@@ -522,8 +522,7 @@ public final class S3Driver implements StorageDriver, AutoCloseable {
     public StorageWriter writerAt(String path, long size) throws IOException {
         String key = key(path);
         LeftUpload left = leftUploads.getIfPresent(key);
-        if (left == null || left.parts().isEmpty() || left.size() != size
-                || left.parts().getLast().size() < S3Options.MIN_PART_SIZE) {
+        if (left == null || left.parts().isEmpty() || left.size() != size || S3Writer.endsShort(left.parts())) {
             return writer(path, true);
         }
         leftUploads.invalidate(key); // the writer made here notes it again when it closes

@@ -256,7 +256,12 @@ final class S3Writer implements StorageWriter {
 
     /** Whether the upload ends in a part below S3's minimum, which no part may follow. */
     private boolean lastPartIsShort() {
-        return !parts.isEmpty() && parts.get(parts.size() - 1).size() < S3Options.MIN_PART_SIZE;
+        return endsShort(parts);
+    }
+
+    /** Whether {@code parts} end in one below S3's minimum, which no part may follow. */
+    static boolean endsShort(List<Part> parts) {
+        return !parts.isEmpty() && parts.getLast().size() < S3Options.MIN_PART_SIZE;
     }
 
     /** Drops the arriving part, which sent nothing; what the buffer holds is uploaded as usual. */
