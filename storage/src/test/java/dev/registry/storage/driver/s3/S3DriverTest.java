@@ -64,6 +64,14 @@ class S3DriverTest {
                 .withChunkSizes(S3Options.MIN_PART_SIZE, S3Options.MIN_PART_SIZE, 6L * MiB);
     }
 
+    private static byte[] concat(byte[]... parts) {
+        java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+        for (byte[] part : parts) {
+            all.writeBytes(part);
+        }
+        return all.toByteArray();
+    }
+
     private static byte[] random(int n, long seed) {
         byte[] b = new byte[n];
         new Random(seed).nextBytes(b);
@@ -114,8 +122,7 @@ class S3DriverTest {
             writer.write(ByteBuffer.wrap(second));
             writer.commit();
         }
-        byte[] expected = Arrays.copyOf(first, first.length + second.length);
-        System.arraycopy(second, 0, expected, first.length, second.length);
+        byte[] expected = concat(first, second);
         assertArrayEquals(expected, driver.getContent(path));
         assertEquals(List.of(), uploads(), "the commit leaves no unfinished upload");
         assertEquals(List.of(key), keys(), "and no record of one");
@@ -153,8 +160,7 @@ class S3DriverTest {
             writer.write(ByteBuffer.wrap(small));
             writer.commit();
         }
-        byte[] expected = Arrays.copyOf(large, large.length + small.length);
-        System.arraycopy(small, 0, expected, large.length, small.length);
+        byte[] expected = concat(large, small);
         assertArrayEquals(expected, driver.getContent(first));
         assertEquals(1, driver.partBuffers().idleCount(), "buffers come back after every use, and are kept once");
     }
@@ -249,8 +255,7 @@ class S3DriverTest {
             assertEquals(List.of("ok"), uploads.drain(), "the commit sends the arriving part, once");
             assertEquals(1, replica.partBuffers().idleCount(), "and the buffer comes back");
         }
-        byte[] expected = Arrays.copyOf(chunk, chunk.length + next.length);
-        System.arraycopy(next, 0, expected, chunk.length, next.length);
+        byte[] expected = concat(chunk, next);
         assertArrayEquals(expected, driver.getContent(path));
     }
 
@@ -361,8 +366,7 @@ class S3DriverTest {
             try (StorageWriter writer = replica.writer(path, true)) {
                 writer.write(ByteBuffer.wrap(lead));
             }
-            expected = Arrays.copyOf(lead, lead.length + bytes.length);
-            System.arraycopy(bytes, 0, expected, lead.length, bytes.length);
+            expected = concat(lead, bytes);
         }
         uploads.drain();
         try (StorageWriter writer = replica.writer(path, true)) {
@@ -478,8 +482,7 @@ class S3DriverTest {
             writer.write(ByteBuffer.wrap(after));
             writer.commit();
         }
-        byte[] expected = Arrays.copyOf(before, before.length + after.length);
-        System.arraycopy(after, 0, expected, before.length, after.length);
+        byte[] expected = concat(before, after);
         assertArrayEquals(expected, driver.getContent(path));
         assertEquals(List.of(), uploads());
     }
@@ -533,10 +536,7 @@ class S3DriverTest {
                 assertTrue(operations.drain().contains("ListMultipartUploads"), "a changed upload is looked up in full");
                 writer.commit();
             }
-            byte[] expected = new byte[a.length + b.length + c.length];
-            System.arraycopy(a, 0, expected, 0, a.length);
-            System.arraycopy(b, 0, expected, a.length, b.length);
-            System.arraycopy(c, 0, expected, a.length + b.length, c.length);
+            byte[] expected = concat(a, b, c);
             assertArrayEquals(expected, replica.getContent(path));
 
             String cancelled = "/docker/registry/v2/repositories/r/_uploads/u10/data";
@@ -616,8 +616,7 @@ class S3DriverTest {
                 committing.commit();
             }
         }
-        byte[] expected = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, expected, a.length, b.length);
+        byte[] expected = concat(a, b);
         assertArrayEquals(expected, driver.getContent(path));
     }
 
@@ -666,10 +665,7 @@ class S3DriverTest {
             try (StorageWriter writer = other.writer(path, true)) {
                 writer.commit();
             }
-            byte[] expected = new byte[a.length + b.length + c.length];
-            System.arraycopy(a, 0, expected, 0, a.length);
-            System.arraycopy(b, 0, expected, a.length, b.length);
-            System.arraycopy(c, 0, expected, a.length + b.length, c.length);
+            byte[] expected = concat(a, b, c);
             assertArrayEquals(expected, replica.getContent(path));
             assertEquals(1, replica.partBuffers().idleCount(), "the failed writers gave their buffer back");
         }
@@ -703,10 +699,7 @@ class S3DriverTest {
                 writer.write(ByteBuffer.wrap(c));
                 writer.commit();
             }
-            byte[] expected = new byte[a.length + b.length + c.length];
-            System.arraycopy(a, 0, expected, 0, a.length);
-            System.arraycopy(b, 0, expected, a.length, b.length);
-            System.arraycopy(c, 0, expected, a.length + b.length, c.length);
+            byte[] expected = concat(a, b, c);
             assertArrayEquals(expected, opener.getContent(path));
             assertEquals(List.of(), uploads());
         }
