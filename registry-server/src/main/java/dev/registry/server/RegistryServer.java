@@ -5,6 +5,7 @@ import dev.registry.config.ConfigException;
 import dev.registry.config.FilesystemConfig;
 import dev.registry.config.HealthConfig;
 import dev.registry.config.GarbageCollectConfig;
+import dev.registry.config.GcsConfig;
 import dev.registry.config.InMemoryConfig;
 import dev.registry.config.RegistryConfig;
 import dev.registry.config.S3Config;
@@ -105,7 +106,8 @@ public final class RegistryServer implements AutoCloseable {
         // in read-only mode nothing is pushed, so requests need not refresh links for the collector
         this.registry = new Registry(metered, config.storage().deleteEnabled(), Clock.systemUTC(),
                 gc.enabled() && !config.storage().readOnly() ? gc.gracePeriod() : null, gc.cacheExpiry(),
-                uploadsSharedWithRegistry2(config));
+                uploadsSharedWithRegistry2(config), config.storage().driver() instanceof S3Config
+                        || config.storage().driver() instanceof GcsConfig);
         if (metrics != null) {
             registry.manifests().caches().forEach(metrics::monitor);
             metrics.monitor("upload_state", registry.uploads().stateCache());

@@ -13,7 +13,14 @@ import java.nio.channels.ReadableByteChannel;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 
 /**
  * Content-addressed blobs and the per-repository links to them.
@@ -32,19 +39,32 @@ public final class BlobStore {
      * (see {@link GarbageCollector}). Null when no online collection runs: nothing is written.
      */
     private final Duration refreshAfter;
+    private final boolean concurrentLookups;
+    private static final ExecutorService LOOKUPS = Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("blob-lookup-", 0).factory());
+    /**
+     * Lookups one {@link #statAll} call has in flight at most: a manifest may list hundreds of
+     * layers, and the store client's connection pool is shared with every other request.
+     */
+    private static final int MAX_LOOKUPS_PER_CALL = 16;
 
     public BlobStore(StorageDriver driver) {
-        this(driver, Clock.systemUTC(), null);
+        this(driver, Clock.systemUTC(), null, false);
     }
 
     /**
-     * @param refreshAfter half the online collector's grace period, or null without online collection
+     * @param refreshAfter      half the online collector's grace period, or null without online collection
+     * @param concurrentLookups look a blob's link and its size up at once: on an object store each
+     *                          is a round trip, which a blob {@code GET} or {@code HEAD} then waits
+     *                          for once instead of twice; on a disk two lookups in a row are cheaper
+     *                          than a thread
      */
-    public BlobStore(StorageDriver driver, Clock clock, Duration refreshAfter) {
+    public BlobStore(StorageDriver driver, Clock clock, Duration refreshAfter, boolean concurrentLookups) {
         this.driver = driver;
         this.links = new Links(driver);
         this.clock = clock;
         this.refreshAfter = refreshAfter;
+        this.concurrentLookups = concurrentLookups;
     }
 
     /** The blob in the global store, whatever repository links to it. */
@@ -62,10 +82,91 @@ public final class BlobStore {
      * garbage collection on, a link found stale is written again (the client may now build on it).
      */
     public Optional<BlobInfo> stat(String name, Digest digest) throws IOException {
-        if (!isLinked(name, digest)) {
-            return Optional.empty();
+        if (!concurrentLookups) {
+            return isLinked(name, digest) ? statGlobal(digest) : Optional.empty();
         }
-        return statGlobal(digest);
+        // A layer link found costs no more requests than looking up in turn; one not found costs
+        // the size lookup, whose answer is dropped (left to finish: an interrupted request may
+        // cost the store client its connection).
+        Future<Optional<BlobInfo>> global = LOOKUPS.submit(() -> statGlobal(digest));
+        boolean linked = false;
+        try {
+            linked = isLinked(name, digest);
+        } finally {
+            if (!linked) {
+                global.cancel(false);
+            }
+        }
+        return linked ? await(global) : Optional.empty();
+    }
+
+    /**
+     * {@link #stat} of each of {@code digests}, in their order. With concurrent lookups they are
+     * made at once (up to {@link #MAX_LOOKUPS_PER_CALL}), so a manifest's references are checked in
+     * about one lookup's time, not one per blob.
+     */
+    public List<Optional<BlobInfo>> statAll(String name, List<Digest> digests) throws IOException {
+        return lookUpAll(digests, digest -> stat(name, digest));
+    }
+
+    /** {@link #hasManifest} of each of {@code digests}, in their order, at once as {@link #statAll}. */
+    List<Boolean> haveManifests(String name, List<Digest> digests) throws IOException {
+        return lookUpAll(digests, digest -> hasManifest(name, digest));
+    }
+
+    private interface Lookup<T> {
+        T apply(Digest digest) throws IOException;
+    }
+
+    private <T> List<T> lookUpAll(List<Digest> digests, Lookup<T> lookup) throws IOException {
+        List<T> found = new ArrayList<>(digests.size());
+        if (!concurrentLookups || digests.size() < 2) {
+            for (Digest digest : digests) {
+                found.add(lookup.apply(digest));
+            }
+            return found;
+        }
+        Semaphore inFlight = new Semaphore(MAX_LOOKUPS_PER_CALL);
+        List<Future<T>> lookups = new ArrayList<>(digests.size());
+        for (Digest digest : digests) {
+            lookups.add(LOOKUPS.submit(() -> {
+                inFlight.acquire();
+                try {
+                    return lookup.apply(digest);
+                } finally {
+                    inFlight.release();
+                }
+            }));
+        }
+        for (Future<T> result : lookups) {
+            found.add(await(result));
+        }
+        return found;
+    }
+
+    private static <T> T await(Future<T> lookup) throws IOException {
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return lookup.get();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof IOException io) {
+                        throw io;
+                    }
+                    if (e.getCause() instanceof RuntimeException runtime) {
+                        throw runtime;
+                    }
+                    throw new IOException("looking the blob up failed", e.getCause());
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /**

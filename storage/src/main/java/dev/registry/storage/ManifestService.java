@@ -143,11 +143,12 @@ public final class ManifestService {
     }
 
     private void verifyReferences(String name, ParsedManifest manifest) throws IOException {
-        for (Descriptor blob : manifest.blobs()) {
-            if (!blob.urls().isEmpty()) {
-                continue; // a foreign layer lives elsewhere by design
-            }
-            Optional<BlobInfo> stored = blobs.stat(name, blob.digest());
+        // a foreign layer lives elsewhere by design
+        List<Descriptor> local = manifest.blobs().stream().filter(blob -> blob.urls().isEmpty()).toList();
+        List<Optional<BlobInfo>> found = blobs.statAll(name, local.stream().map(Descriptor::digest).toList());
+        for (int i = 0; i < local.size(); i++) {
+            Descriptor blob = local.get(i);
+            Optional<BlobInfo> stored = found.get(i);
             if (stored.isEmpty()) {
                 throw new RegistryException(ErrorCode.MANIFEST_BLOB_UNKNOWN,
                         "blob unknown to registry: " + blob.digest(), Map.of("digest", blob.digest().toString()));
@@ -158,8 +159,10 @@ public final class ManifestService {
                                 + stored.get().size());
             }
         }
-        for (Descriptor child : manifest.manifests()) {
-            if (!blobs.hasManifest(name, child.digest())) {
+        List<Boolean> children = blobs.haveManifests(name, manifest.manifests().stream().map(Descriptor::digest).toList());
+        for (int i = 0; i < children.size(); i++) {
+            Descriptor child = manifest.manifests().get(i);
+            if (!children.get(i)) {
                 throw new RegistryException(ErrorCode.MANIFEST_BLOB_UNKNOWN,
                         "manifest unknown to registry: " + child.digest(), Map.of("digest", child.digest().toString()));
             }

@@ -38,20 +38,24 @@ public final class Registry {
      */
     public Registry(StorageDriver driver, boolean deleteEnabled, Clock clock, Duration collectionGracePeriod,
                     Duration cacheExpiry) {
-        this(driver, deleteEnabled, clock, collectionGracePeriod, cacheExpiry, false);
+        this(driver, deleteEnabled, clock, collectionGracePeriod, cacheExpiry, false, false);
     }
 
     /**
      * @param uploadsOpenAtStart whether a new upload opens its writer at once, as registry:2's do,
      *                           so that registry:2 sharing the storage can continue it (see
      *                           {@link UploadService#UploadService(StorageDriver, BlobStore, Clock, boolean)})
+     * @param remoteStore        whether each storage operation is a network round trip (an object
+     *                           store), so that lookups a request needs are worth making at once
+     *                           (see {@link BlobStore#BlobStore(StorageDriver, Clock, Duration, boolean)})
      */
     public Registry(StorageDriver driver, boolean deleteEnabled, Clock clock, Duration collectionGracePeriod,
-                    Duration cacheExpiry, boolean uploadsOpenAtStart) {
+                    Duration cacheExpiry, boolean uploadsOpenAtStart, boolean remoteStore) {
         this.driver = driver;
         this.deleteEnabled = deleteEnabled;
         this.blobs = new BlobStore(driver, clock,
-                collectionGracePeriod == null ? null : collectionGracePeriod.dividedBy(GarbageCollector.REFRESH_FRACTION));
+                collectionGracePeriod == null ? null : collectionGracePeriod.dividedBy(GarbageCollector.REFRESH_FRACTION),
+                remoteStore);
         this.uploads = new UploadService(driver, blobs, clock, uploadsOpenAtStart);
         this.tags = new TagService(driver);
         this.catalog = new CatalogService(driver, clock);

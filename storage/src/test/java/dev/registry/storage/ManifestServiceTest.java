@@ -48,12 +48,16 @@ class ManifestServiceTest {
 
     @BeforeEach
     void setUp() throws IOException {
-        registry = TestSupport.registry(root);
+        registry = newRegistry(root);
         manifests = registry.manifests();
         config = pushBlob(registry, REPO, utf8("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{}}"));
         layer1 = pushBlob(registry, REPO, random(3000, 1));
         layer2 = pushBlob(registry, REPO, random(5000, 2));
         empty = pushBlob(registry, REPO, utf8("{}"));
+    }
+
+    Registry newRegistry(Path root) throws IOException {
+        return TestSupport.registry(root);
     }
 
     // ---------------------------------------------------------------- JSON helpers
