@@ -16,7 +16,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -145,28 +144,18 @@ public final class BlobStore {
     }
 
     private static <T> T await(Future<T> lookup) throws IOException {
-        boolean interrupted = false;
-        try {
-            while (true) {
-                try {
-                    return lookup.get();
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                } catch (ExecutionException e) {
-                    if (e.getCause() instanceof IOException io) {
-                        throw io;
-                    }
-                    if (e.getCause() instanceof RuntimeException runtime) {
-                        throw runtime;
-                    }
-                    throw new IOException("looking the blob up failed", e.getCause());
-                }
-            }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+        Futures.awaitUninterruptibly(lookup);
+        if (lookup.state() == Future.State.SUCCESS) {
+            return lookup.resultNow();
         }
+        Throwable failure = lookup.exceptionNow();
+        if (failure instanceof IOException io) {
+            throw io;
+        }
+        if (failure instanceof RuntimeException runtime) {
+            throw runtime;
+        }
+        throw new IOException("looking the blob up failed", failure);
     }
 
     /**

@@ -20,7 +20,6 @@ import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -368,7 +367,7 @@ public final class UploadService {
             throw concurrentWrite(name, uuid, e);
         } finally {
             if (savingState != null) {
-                awaitUninterruptibly(savingState);
+                Futures.awaitUninterruptibly(savingState);
             }
             if (!ok) {
                 // The stored bytes and the in-memory hash may now disagree: hash the file again next time.
@@ -457,7 +456,7 @@ public final class UploadService {
      */
     private void refuseIfGone(String name, String uuid, Future<?> savingState) throws IOException {
         if (savingState != null) {
-            awaitUninterruptibly(savingState);
+            Futures.awaitUninterruptibly(savingState);
         }
         try {
             startedAt(name, uuid);
@@ -542,7 +541,7 @@ public final class UploadService {
                 try {
                     writer.writeAll(batch);
                 } finally {
-                    awaitUninterruptibly(hashing); // the buffers are only lent until the next batch
+                    Futures.awaitUninterruptibly(hashing); // the buffers are only lent until the next batch
                 }
                 if (hashing.state() == Future.State.FAILED) {
                     throw new IllegalStateException("hashing an upload failed", hashing.exceptionNow());
@@ -556,22 +555,6 @@ public final class UploadService {
     private static void hash(MessageDigest digest, ByteBuffer[] buffers) {
         for (ByteBuffer buffer : buffers) {
             digest.update(buffer);
-        }
-    }
-
-    private static void awaitUninterruptibly(Future<?> task) {
-        boolean interrupted = false;
-        while (!task.isDone()) {
-            try {
-                task.get();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            } catch (ExecutionException e) {
-                break; // the caller looks at the task's state
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
         }
     }
 
