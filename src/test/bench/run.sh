@@ -84,7 +84,7 @@ if [[ $s3 -eq 1 ]]; then
       -Dartifact=org.gaul:s3proxy:3.3.0:jar:jar-with-dependencies -DoutputDirectory="$root/src/test/target/s3proxy" \
       && mv "$root/src/test/target/s3proxy/s3proxy-3.3.0-jar-with-dependencies.jar" "$s3proxy_jar")
   fi
-  s3_args=(--s3proxy-jar "$s3proxy_jar")
+  s3_args=(--s3proxy-jar "$s3proxy_jar" --s3-floor "$root/src/test/bench/S3Floor.java")
 fi
 
 classes="$root/src/test/target/bench-classes"

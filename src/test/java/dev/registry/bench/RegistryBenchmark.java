@@ -77,6 +77,8 @@ public final class RegistryBenchmark {
               --s3-tls             as --s3, with s3proxy over https (a self-signed certificate both
                                    servers take unverified, skipverify), as real S3 endpoints are
               --s3proxy-jar PATH   the s3proxy jar-with-dependencies for --s3
+              --s3-floor PATH      src/test/bench/S3Floor.java: with --s3 (plain http), run after
+                                   workload 2 to note the floor of its S3 requests (run.sh gives it)
               --workdir DIR        where both servers keep their storage (and logs): the disk
                                    measured, e.g. a tmpfs or RAM-backed ext4 [a new temporary directory]
               --keep               keep the storage directories afterwards (logs are always kept)
@@ -110,6 +112,7 @@ public final class RegistryBenchmark {
         boolean s3;
         boolean s3Tls;
         String s3proxyJar;
+        Path s3Floor;
         boolean keep;
 
         static Options parse(String[] args) {
@@ -186,6 +189,7 @@ public final class RegistryBenchmark {
                     case "--startups" -> startups = Integer.parseInt(value);
                     case "--workdir" -> workdir = Path.of(value);
                     case "--s3proxy-jar" -> s3proxyJar = value;
+                    case "--s3-floor" -> s3Floor = Path.of(value);
                     default -> throw new UsageException("unknown option " + name);
                 }
             } catch (NumberFormatException e) {
@@ -348,7 +352,9 @@ public final class RegistryBenchmark {
                 w.blobPushMonolithic();
             }
             if (o.workloads.contains(2)) {
-                w.blobPushChunked();
+                try (ChunkedFloor floor = s3 == null ? null : ChunkedFloor.start(o, report, launch.jar(), s3)) {
+                    w.blobPushChunked(floor);
+                }
             }
             if (o.workloads.contains(1) || o.workloads.contains(2)) {
                 w.pushCpu();

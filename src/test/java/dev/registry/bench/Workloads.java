@@ -213,7 +213,8 @@ final class Workloads {
 
     private final Map<Target, Integer> chunkedWarmPushes = new LinkedHashMap<>();
 
-    void blobPushChunked() {
+    /** @param floor with S3, the floor's rounds, which take turns with the servers' pushes; or null */
+    void blobPushChunked(ChunkedFloor floor) {
         Metric m = report.metric("2", "blob-push-chunked",
                 "blob push, " + o.chunkMiB + " MiB PATCHes + PUT (" + o.blobMiB + " MiB)", "MiB/s", Better.HIGHER, pushGoal());
         progress.say("workload 2: chunked blob push, " + o.blobMiB + " MiB in " + o.chunkMiB + " MiB PATCHes x " + o.reps);
@@ -253,10 +254,25 @@ final class Workloads {
                 failed.put(t, "warm-up: " + message(e));
             }
         }
+        List<Double> floorSeconds = new ArrayList<>();
+        String floorFailed = null;
+        if (floor != null) {
+            try {
+                progress.say("2f: the floor (S3 requests alone), two untimed rounds, then one with each repetition");
+                floor.round();
+                floor.round();
+            } catch (IOException e) {
+                floorFailed = message(e);
+            }
+        }
         byte[] data = big();
         for (int rep = 0; rep < o.reps; rep++) {
             stamp(data, 0x2000 + rep);
             String digest = BenchHttp.digest(data);
+            // the floor takes turns too: before the servers in even repetitions, after them in odd ones
+            if (floor != null && floorFailed == null && rep % 2 == 0) {
+                floorFailed = floorRound(floor, floorSeconds);
+            }
             for (Target t : inTurn(rep)) {
                 if (failed.containsKey(t)) {
                     continue;
@@ -274,6 +290,9 @@ final class Workloads {
                     failed.put(t, "repetition " + (rep + 1) + ": " + message(e));
                 }
             }
+            if (floor != null && floorFailed == null && rep % 2 == 1) {
+                floorFailed = floorRound(floor, floorSeconds);
+            }
         }
         for (Target t : targets) {
             if (!failed.containsKey(t)) {
@@ -287,6 +306,22 @@ final class Workloads {
             } else {
                 m.fail(t.label, failed.get(t) + logExcerpt(t));
             }
+        }
+        if (floorFailed != null) {
+            report.problem("2f (floor): " + floorFailed);
+        } else if (floor != null) {
+            ChunkedFloor.note(report, o.blobMiB, floorSeconds, m.figure(ServerProcess.Kind.OURS.label),
+                    m.figure(ServerProcess.Kind.REFERENCE.label));
+        }
+    }
+
+    /** One floor round into {@code seconds}; what went wrong, or null. */
+    private static String floorRound(ChunkedFloor floor, List<Double> seconds) {
+        try {
+            seconds.add(floor.round());
+            return null;
+        } catch (IOException e) {
+            return message(e);
         }
     }
 
