@@ -2,6 +2,7 @@ package dev.registry.server;
 
 import dev.registry.auth.AuthSetup;
 import dev.registry.config.ConfigException;
+import dev.registry.config.DriverConfig;
 import dev.registry.config.FilesystemConfig;
 import dev.registry.config.HealthConfig;
 import dev.registry.config.GarbageCollectConfig;
@@ -106,8 +107,7 @@ public final class RegistryServer implements AutoCloseable {
         // in read-only mode nothing is pushed, so requests need not refresh links for the collector
         this.registry = new Registry(metered, config.storage().deleteEnabled(), Clock.systemUTC(),
                 gc.enabled() && !config.storage().readOnly() ? gc.gracePeriod() : null, gc.cacheExpiry(),
-                uploadsSharedWithRegistry2(config), config.storage().driver() instanceof S3Config
-                        || config.storage().driver() instanceof GcsConfig);
+                uploadsSharedWithRegistry2(config), remoteStore(config.storage().driver()));
         if (metrics != null) {
             registry.manifests().caches().forEach(metrics::monitor);
             metrics.monitor("upload_state", registry.uploads().stateCache());
@@ -149,6 +149,19 @@ public final class RegistryServer implements AutoCloseable {
      * {@code http.secret} to accept our upload URLs, and they keep uploads in progress as we do
      * only on a directory and on S3 (on GCS they keep them differently, and memory is not shared).
      */
+    /**
+     * Whether each storage operation is a network round trip, so that the lookups a request needs
+     * are made at once. Exhaustive over the drivers: a new one must decide.
+     */
+    private static boolean remoteStore(DriverConfig driver) {
+        return switch (driver) {
+            case S3Config s3 -> true;
+            case GcsConfig gcs -> true;
+            case FilesystemConfig filesystem -> false;
+            case InMemoryConfig memory -> false;
+        };
+    }
+
     private static boolean uploadsSharedWithRegistry2(RegistryConfig config) {
         return !config.http().secret().isEmpty()
                 && (config.storage().driver() instanceof FilesystemConfig || config.storage().driver() instanceof S3Config);
