@@ -19,6 +19,7 @@ import dev.registry.server.metrics.RegistryMetrics;
 import dev.registry.server.http.CleartextHttp2Detector;
 import dev.registry.server.http.HeaderReadTimeout;
 import dev.registry.server.http.HttpChannelHandler;
+import dev.registry.server.http.StoreTls;
 import dev.registry.server.http.OpenConnections;
 import dev.registry.server.http.RequestHandler;
 import dev.registry.server.http.RequestMetrics;
@@ -145,11 +146,6 @@ public final class RegistryServer implements AutoCloseable {
     }
 
     /**
-     * Whether registry:2 instances may take part in our uploads: they need a shared
-     * {@code http.secret} to accept our upload URLs, and they keep uploads in progress as we do
-     * only on a directory and on S3 (on GCS they keep them differently, and memory is not shared).
-     */
-    /**
      * Whether each storage operation is a network round trip, so that the lookups a request needs
      * are made at once. Exhaustive over the drivers: a new one must decide.
      */
@@ -162,6 +158,24 @@ public final class RegistryServer implements AutoCloseable {
         };
     }
 
+    /**
+     * How the server's relays check the store's certificate: as the driver is configured to, so
+     * that relayed pulls work wherever the driver's requests do ({@code skipverify} on S3).
+     */
+    private static StoreTls storeTls(DriverConfig driver) {
+        return switch (driver) {
+            case S3Config s3 -> s3.skipVerify() ? StoreTls.UNVERIFIED : StoreTls.VERIFIED;
+            case GcsConfig gcs -> StoreTls.VERIFIED;
+            case FilesystemConfig filesystem -> StoreTls.VERIFIED;
+            case InMemoryConfig memory -> StoreTls.VERIFIED;
+        };
+    }
+
+    /**
+     * Whether registry:2 instances may take part in our uploads: they need a shared
+     * {@code http.secret} to accept our upload URLs, and they keep uploads in progress as we do
+     * only on a directory and on S3 (on GCS they keep them differently, and memory is not shared).
+     */
     private static boolean uploadsSharedWithRegistry2(RegistryConfig config) {
         return !config.http().secret().isEmpty()
                 && (config.storage().driver() instanceof FilesystemConfig || config.storage().driver() instanceof S3Config);
@@ -196,6 +210,7 @@ public final class RegistryServer implements AutoCloseable {
         RequestHandler dispatcher = metrics == null ? api : new MeteredRequestHandler(api, metrics);
         RequestMetrics requestMetrics = metrics == null ? RequestMetrics.NONE : metrics;
         boolean accessLog = !config.log().accessLogDisabled();
+        StoreTls storeTls = storeTls(config.storage().driver());
         Duration headerLimit = config.http().headerTimeout();
         Consumer<ChannelPipeline> http1 = pipeline -> {
             HeaderReadTimeout headerTimeout = headerLimit.isZero() ? null : new HeaderReadTimeout(headerLimit);
@@ -206,13 +221,13 @@ public final class RegistryServer implements AutoCloseable {
                     .addLast("continue", new HttpServerExpectContinueHandler())
                     .addLast("chunked", new ChunkedWriteHandler())
                     .addLast("api", new HttpChannelHandler(dispatcher, requestThreads, config.http().prefix(),
-                            config.http().headers(), accessLog, connections, headerTimeout, requestMetrics));
+                            config.http().headers(), accessLog, connections, headerTimeout, requestMetrics, storeTls));
         };
         // HTTP/2 streams already carry the HTTP/1-object codec and chunked writer (see Http2Support).
         Consumer<ChannelPipeline> http2Stream = pipeline -> pipeline
                 .addLast("continue", new HttpServerExpectContinueHandler())
                 .addLast("api", new HttpChannelHandler(dispatcher, requestThreads, config.http().prefix(),
-                        config.http().headers(), accessLog, connections, null, requestMetrics));
+                        config.http().headers(), accessLog, connections, null, requestMetrics, storeTls));
         Class<? extends ServerChannel> channelType = Epoll.isAvailable() ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(boss, workers)

@@ -293,7 +293,7 @@ class ObjectUrlRelayTest {
     }
 
     /** The in-memory driver, signing "URLs" of its objects on the test's store and counting reader opens. */
-    private static final class SigningDriver extends ForwardingDriver {
+    static final class SigningDriver extends ForwardingDriver {
         volatile String signingHost;
         volatile String signingScheme = "http";
         final AtomicInteger readerOpens = new AtomicInteger();

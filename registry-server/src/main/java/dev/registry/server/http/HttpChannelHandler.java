@@ -60,6 +60,8 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
     /** {@code http.headertimeout} on an HTTP/1 connection, or {@code null} (HTTP/2 streams, no limit). */
     private final HeaderReadTimeout headerTimeout;
     private final RequestMetrics metrics;
+    /** How relays of blob bodies from the store's signed URLs check its certificate. */
+    private final StoreTls storeTls;
 
     private final ArrayDeque<Object> backlog = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
@@ -79,11 +81,14 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
      * @param headerTimeout the connection's {@link HeaderReadTimeout}, told when each request's
      *                      head arrives and when its answer is out; {@code null} for none
      * @param metrics told about each answered request ({@link RequestMetrics#NONE} for none)
+     * @param storeTls how relays from the store's signed URLs check its certificate: as its driver does
      */
     public HttpChannelHandler(RequestHandler handler, Executor workers, String pathPrefix,
                               Map<String, java.util.List<String>> extraHeaders, boolean accessLogEnabled,
-                              OpenConnections connections, HeaderReadTimeout headerTimeout, RequestMetrics metrics) {
+                              OpenConnections connections, HeaderReadTimeout headerTimeout, RequestMetrics metrics,
+                              StoreTls storeTls) {
         this.handler = handler;
+        this.storeTls = storeTls;
         this.metrics = metrics;
         this.headerTimeout = headerTimeout;
         this.connections = connections;
@@ -291,7 +296,7 @@ public final class HttpChannelHandler extends ChannelInboundHandlerAdapter {
         HttpUtil.setKeepAlive(head.headers(), version, !close);
         ChannelFuture future;
         if (response.relaySource() != null && content == null && pumped == null && !response.isHeadersOnly() && !request.isHead()) {
-            future = ObjectUrlRelay.start(ctx, head, response.relaySource(), response.streamPosition(),
+            future = ObjectUrlRelay.start(ctx, head, response.relaySource(), storeTls, response.streamPosition(),
                     response.streamLength(), () -> openAndPump(head, response));
         } else if (pumped != null) {
             ctx.write(head);

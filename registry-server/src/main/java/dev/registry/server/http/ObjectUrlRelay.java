@@ -50,6 +50,7 @@ final class ObjectUrlRelay extends ChannelInboundHandlerAdapter {
     private final ChannelHandlerContext client;
     private final HttpResponse head;
     private final URI url;
+    private final StoreTls tls;
     private final long position;
     private final long length;
     private final Supplier<ChannelFuture> fallback;
@@ -65,11 +66,12 @@ final class ObjectUrlRelay extends ChannelInboundHandlerAdapter {
     private boolean awaitingDrain;
     private boolean finished;
 
-    private ObjectUrlRelay(ChannelHandlerContext client, HttpResponse head, URI url, long position, long length,
-                           Supplier<ChannelFuture> fallback) {
+    private ObjectUrlRelay(ChannelHandlerContext client, HttpResponse head, URI url, StoreTls tls, long position,
+                           long length, Supplier<ChannelFuture> fallback) {
         this.client = client;
         this.head = head;
         this.url = url;
+        this.tls = tls;
         this.position = position;
         this.length = length;
         this.fallback = fallback;
@@ -84,16 +86,16 @@ final class ObjectUrlRelay extends ChannelInboundHandlerAdapter {
      *                 when the URL cannot be used before the head is out
      * @return completes when the last content is written, or fails when the body breaks off
      */
-    static ChannelFuture start(ChannelHandlerContext client, HttpResponse head, URI url, long position, long length,
-                               Supplier<ChannelFuture> fallback) {
-        ObjectUrlRelay relay = new ObjectUrlRelay(client, head, url, position, length, fallback);
-        if (UpstreamConnections.recentlyUnreachable(url)) {
+    static ChannelFuture start(ChannelHandlerContext client, HttpResponse head, URI url, StoreTls tls, long position,
+                               long length, Supplier<ChannelFuture> fallback) {
+        ObjectUrlRelay relay = new ObjectUrlRelay(client, head, url, tls, position, length, fallback);
+        if (UpstreamConnections.recentlyUnreachable(url, tls)) {
             relay.fallBack("the store's address failed lately");
             return relay.done;
         }
-        UpstreamConnections.acquire(client.channel().eventLoop(), url).addListener(connected -> {
+        UpstreamConnections.acquire(client.channel().eventLoop(), url, tls).addListener(connected -> {
             if (!connected.isSuccess()) {
-                UpstreamConnections.markUnreachable(url);
+                UpstreamConnections.markUnreachable(url, tls);
                 relay.fallBack("cannot connect: " + connected.cause());
                 return;
             }
@@ -207,7 +209,7 @@ final class ObjectUrlRelay extends ChannelInboundHandlerAdapter {
         finished = true;
         upstream.pipeline().remove(this);
         if (upstreamKeepAlive) {
-            UpstreamConnections.release(upstream, url);
+            UpstreamConnections.release(upstream, url, tls);
         } else {
             upstream.close();
         }
@@ -241,7 +243,7 @@ final class ObjectUrlRelay extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (!headSent && (cause instanceof javax.net.ssl.SSLException
                 || cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() instanceof javax.net.ssl.SSLException)) {
-            UpstreamConnections.markUnreachable(url);
+            UpstreamConnections.markUnreachable(url, tls);
         }
         failed(cause);
     }

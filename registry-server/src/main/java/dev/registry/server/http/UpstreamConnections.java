@@ -14,7 +14,6 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.Future;
@@ -47,11 +46,10 @@ final class UpstreamConnections {
             return new HashMap<>();
         }
     };
-    private static volatile SslContext tls;
     /**
      * Origins that could not be connected to (or whose TLS handshake failed) lately, with the
      * time they may be tried again: until then relays fall back at once instead of paying a
-     * failed connection per pull (a store behind a certificate only the SDK is told to trust).
+     * failed connection per pull (a store down, or a certificate the relay does not trust).
      */
     private static final Map<String, Long> UNREACHABLE_UNTIL = new java.util.concurrent.ConcurrentHashMap<>();
     private static final long RETRY_UNREACHABLE_NANOS = TimeUnit.SECONDS.toNanos(60);
@@ -59,9 +57,12 @@ final class UpstreamConnections {
     private UpstreamConnections() {
     }
 
-    /** A connection to {@code url}'s origin on {@code loop}: an idle one, or a new one. Call on {@code loop}. */
-    static Future<Channel> acquire(EventLoop loop, URI url) {
-        ArrayDeque<Channel> idle = IDLE.get().get(origin(url));
+    /**
+     * A connection to {@code url}'s origin on {@code loop}, checking an https store's certificate
+     * as {@code tls} says: an idle one made the same way, or a new one. Call on {@code loop}.
+     */
+    static Future<Channel> acquire(EventLoop loop, URI url, StoreTls tls) {
+        ArrayDeque<Channel> idle = IDLE.get().get(key(url, tls));
         while (idle != null && !idle.isEmpty()) {
             Channel channel = idle.pollLast();
             if (channel.isActive()) {
@@ -76,7 +77,7 @@ final class UpstreamConnections {
         int port = url.getPort() > 0 ? url.getPort() : https ? 443 : 80;
         SslContext sslContext;
         try {
-            sslContext = https ? clientTls() : null;
+            sslContext = https ? tls.context() : null;
         } catch (SSLException e) {
             return loop.newFailedFuture(e);
         }
@@ -120,8 +121,8 @@ final class UpstreamConnections {
     }
 
     /** Returns a connection whose exchange ended cleanly, for the next relay on its loop. */
-    static void release(Channel channel, URI url) {
-        ArrayDeque<Channel> idle = IDLE.get().computeIfAbsent(origin(url), k -> new ArrayDeque<>());
+    static void release(Channel channel, URI url, StoreTls tls) {
+        ArrayDeque<Channel> idle = IDLE.get().computeIfAbsent(key(url, tls), k -> new ArrayDeque<>());
         if (idle.size() >= MAX_IDLE_PER_ORIGIN || !channel.isActive()) {
             channel.close();
             return;
@@ -147,39 +148,24 @@ final class UpstreamConnections {
     }
 
     /** Whether connections to {@code url}'s origin failed within the last minute. */
-    static boolean recentlyUnreachable(URI url) {
-        Long until = UNREACHABLE_UNTIL.get(origin(url));
+    static boolean recentlyUnreachable(URI url, StoreTls tls) {
+        Long until = UNREACHABLE_UNTIL.get(key(url, tls));
         if (until == null) {
             return false;
         }
         if (System.nanoTime() - until >= 0) {
-            UNREACHABLE_UNTIL.remove(origin(url), until);
+            UNREACHABLE_UNTIL.remove(key(url, tls), until);
             return false;
         }
         return true;
     }
 
     /** Remembers that a connection to {@code url}'s origin (or its TLS handshake) failed. */
-    static void markUnreachable(URI url) {
-        UNREACHABLE_UNTIL.put(origin(url), System.nanoTime() + RETRY_UNREACHABLE_NANOS);
+    static void markUnreachable(URI url, StoreTls tls) {
+        UNREACHABLE_UNTIL.put(key(url, tls), System.nanoTime() + RETRY_UNREACHABLE_NANOS);
     }
 
-    private static String origin(URI url) {
-        return url.getScheme().toLowerCase(java.util.Locale.ROOT) + "://" + url.getRawAuthority();
-    }
-
-    private static SslContext clientTls() throws SSLException {
-        SslContext context = tls;
-        if (context == null) {
-            synchronized (UpstreamConnections.class) {
-                context = tls;
-                if (context == null) {
-                    // the JDK's trust store and host name checks, as the store's SDK uses
-                    context = SslContextBuilder.forClient().endpointIdentificationAlgorithm("HTTPS").build();
-                    tls = context;
-                }
-            }
-        }
-        return context;
+    private static String key(URI url, StoreTls tls) {
+        return tls.poolKey(url.getScheme().toLowerCase(java.util.Locale.ROOT) + "://" + url.getRawAuthority());
     }
 }
