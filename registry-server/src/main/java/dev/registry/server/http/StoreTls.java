@@ -13,8 +13,8 @@ import javax.net.ssl.SSLException;
  *
  * <p>Why: with {@code storage.s3.skipverify} the SDK trusts any certificate (a store with a
  * self-signed one, such as an in-cluster MinIO), and a relay that checked certificates would fail
- * its handshake on every such store and send every pull through the driver's reader instead, at
- * several times the CPU per byte (docs/benchmark.md, S3 over https).
+ * its handshake on every such store and send every pull through the driver's reader instead (the
+ * SDK over the JDK's TLS), at about twice the server's CPU per byte (docs/benchmark.md, S3 over https).
  *
  * <p>The SSL context is made on first use: a server whose store is not reached over https never
  * loads a TLS engine for it. The engine is Netty's default (BoringSSL when its native library
