@@ -2,7 +2,6 @@ package dev.registry.server;
 
 import dev.registry.config.InMemoryConfig;
 import dev.registry.config.RegistryConfig;
-import dev.registry.config.StorageConfig;
 import dev.registry.storage.driver.ForwardingDriver;
 import dev.registry.storage.driver.inmemory.InMemoryDriver;
 import org.junit.jupiter.api.Test;
@@ -13,9 +12,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -82,19 +79,11 @@ class BlobRedirectTest {
     }
 
     private static RegistryConfig config(boolean redirectDisabled) {
-        RegistryConfig base = TestServers.config(new InMemoryConfig(), true, 1000);
-        StorageConfig storage = base.storage();
-        return new RegistryConfig(base.version(), base.log(), base.http(),
-                new StorageConfig(storage.driver(), storage.deleteEnabled(), storage.uploadPurging(), storage.readOnly(), redirectDisabled),
-                base.catalog(), base.auth(), base.health(), base.notifications(), base.proxy());
+        return TestServers.config(new InMemoryConfig(), redirectDisabled);
     }
 
     private static String push(String base, byte[] blob) throws Exception {
-        String digest = "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(blob));
-        HttpResponse<byte[]> put = send(HttpRequest.newBuilder(URI.create(base + "/v2/r/app/blobs/uploads/?digest=" + digest))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(blob)));
-        assertEquals(201, put.statusCode(), new String(put.body(), StandardCharsets.UTF_8));
-        return digest;
+        return TestServers.pushBlob(HTTP, base, "r/app", blob);
     }
 
     private static HttpResponse<byte[]> send(HttpRequest.Builder request) throws Exception {

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.registry.config.GcsConfig;
 import dev.registry.config.RegistryConfig;
-import dev.registry.config.StorageConfig;
 import java.net.URI;
 import dev.registry.storage.driver.gcs.FakeGcsServer;
 import dev.registry.storage.driver.gcs.GcsDriver;
@@ -44,12 +43,7 @@ class GcsRegistryServerTest extends RegistryServerTest {
 
     /** The shared flows read blob bytes from the registry, so this server does not redirect. */
     private static RegistryConfig config(GcsConfig gcs, boolean redirectDisabled) {
-        RegistryConfig base = TestServers.config(gcs, true, 1000);
-        StorageConfig storage = base.storage();
-        return new RegistryConfig(base.version(), base.log(), base.http(),
-                new StorageConfig(storage.driver(), storage.deleteEnabled(), storage.uploadPurging(), storage.readOnly(),
-                        redirectDisabled),
-                base.catalog(), base.auth(), base.health(), base.notifications(), base.proxy());
+        return TestServers.config(gcs, redirectDisabled);
     }
 
     /**

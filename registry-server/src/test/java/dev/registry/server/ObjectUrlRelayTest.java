@@ -4,7 +4,6 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.registry.config.InMemoryConfig;
 import dev.registry.config.RegistryConfig;
-import dev.registry.config.StorageConfig;
 import dev.registry.storage.driver.ForwardingDriver;
 import dev.registry.storage.driver.StorageDriver;
 import dev.registry.storage.driver.inmemory.InMemoryDriver;
@@ -36,7 +35,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -70,21 +68,10 @@ class ObjectUrlRelayTest {
         store = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         store.createContext("/", ObjectUrlRelayTest::serve);
         store.start();
-        RegistryConfig defaults = TestServers.config(new InMemoryConfig(), true, 1000);
-        StorageConfig storage = defaults.storage();
-        RegistryConfig config = new RegistryConfig(defaults.version(), defaults.log(), defaults.http(),
-                new StorageConfig(storage.driver(), storage.deleteEnabled(), storage.uploadPurging(), storage.readOnly(), true),
-                defaults.catalog(), defaults.auth(), defaults.health(), defaults.notifications(), defaults.proxy());
+        RegistryConfig config = TestServers.config(new InMemoryConfig(), true);
         server = RegistryServer.start(config, driver);
         base = "http://127.0.0.1:" + server.port();
-        HttpResponse<byte[]> started = http.send(HttpRequest.newBuilder(URI.create(base + "/v2/relay/test/blobs/uploads/"))
-                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofByteArray());
-        assertEquals(202, started.statusCode());
-        String location = started.headers().firstValue("Location").orElseThrow();
-        URI put = URI.create((location.startsWith("http") ? location : base + location)
-                + (location.contains("?") ? "&" : "?") + "digest=" + digest);
-        assertEquals(201, http.send(HttpRequest.newBuilder(put).PUT(HttpRequest.BodyPublishers.ofByteArray(BLOB)).build(),
-                HttpResponse.BodyHandlers.ofByteArray()).statusCode());
+        assertEquals(digest, TestServers.pushBlob(http, base, "relay/test", BLOB));
     }
 
     @AfterAll

@@ -3,7 +3,6 @@ package dev.registry.server;
 import dev.registry.config.ConfigException;
 import dev.registry.config.RegistryConfig;
 import dev.registry.config.S3Config;
-import dev.registry.config.StorageConfig;
 import dev.registry.storage.driver.s3.S3Driver;
 import dev.registry.storage.driver.s3.S3ProxyServer;
 import org.junit.jupiter.api.AfterAll;
@@ -46,11 +45,7 @@ class S3RegistryServerTest extends RegistryServerTest {
     }
 
     private static RegistryConfig config(S3Config s3Config) {
-        RegistryConfig base = TestServers.config(s3Config, true, 1000);
-        StorageConfig storage = base.storage();
-        return new RegistryConfig(base.version(), base.log(), base.http(),
-                new StorageConfig(storage.driver(), storage.deleteEnabled(), storage.uploadPurging(), storage.readOnly(), true),
-                base.catalog(), base.auth(), base.health(), base.notifications(), base.proxy());
+        return TestServers.config(s3Config, true);
     }
 
     @Test

@@ -5,7 +5,6 @@ import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import dev.registry.config.RegistryConfig;
 import dev.registry.config.S3Config;
-import dev.registry.config.StorageConfig;
 import dev.registry.storage.driver.inmemory.InMemoryDriver;
 import io.netty.handler.ssl.util.SelfSignedCertificate;
 import org.junit.jupiter.api.AfterAll;
@@ -112,24 +111,12 @@ class StoreTlsRelayTest {
 
     /** An S3 configuration (only its {@code skipverify} matters: the driver is the test's) with redirects off. */
     private static RegistryConfig config(boolean skipVerify) {
-        S3Config s3 = new S3Config("key", "secret", null, "us-east-1", URI.create("https://127.0.0.1:1"), true, "bucket",
-                "", false, null, true, skipVerify, 5 * 1024 * 1024, 32L << 20, 10, 32L << 20, "STANDARD", false, "off");
-        RegistryConfig defaults = TestServers.config(s3, true, 1000);
-        StorageConfig storage = defaults.storage();
-        return new RegistryConfig(defaults.version(), defaults.log(), defaults.http(),
-                new StorageConfig(storage.driver(), storage.deleteEnabled(), storage.uploadPurging(), storage.readOnly(), true),
-                defaults.catalog(), defaults.auth(), defaults.health(), defaults.notifications(), defaults.proxy());
+        return TestServers.config(new S3Config("key", "secret", null, "us-east-1", URI.create("https://127.0.0.1:1"), true, "bucket",
+                "", false, null, true, skipVerify, 5 * 1024 * 1024, 32L << 20, 10, 32L << 20, "STANDARD", false, "off"), true);
     }
 
     private static void push(String base) throws Exception {
-        HttpResponse<byte[]> started = http.send(HttpRequest.newBuilder(URI.create(base + "/v2/tls/relay/blobs/uploads/"))
-                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofByteArray());
-        assertEquals(202, started.statusCode());
-        String location = started.headers().firstValue("Location").orElseThrow();
-        URI put = URI.create((location.startsWith("http") ? location : base + location)
-                + (location.contains("?") ? "&" : "?") + "digest=" + digest);
-        assertEquals(201, http.send(HttpRequest.newBuilder(put).PUT(HttpRequest.BodyPublishers.ofByteArray(BLOB)).build(),
-                HttpResponse.BodyHandlers.ofByteArray()).statusCode());
+        assertEquals(digest, TestServers.pushBlob(http, base, "tls/relay", BLOB));
     }
 
     private static HttpResponse<byte[]> pull(String base) throws Exception {

@@ -15,10 +15,19 @@ import dev.registry.config.StorageConfig;
 import dev.registry.config.TlsConfig;
 import dev.registry.config.UploadPurgingConfig;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.List;
+import java.util.HexFormat;
 import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** In-process registries on an ephemeral loopback port, for tests of the HTTP layer. */
 final class TestServers {
@@ -39,6 +48,26 @@ final class TestServers {
                 new CatalogConfig(catalogMaxEntries),
                 AuthConfig.NONE,
                 HealthConfig.DEFAULTS, NotificationsConfig.NONE, ProxyConfig.NONE);
+    }
+
+    /** {@link #config(DriverConfig, boolean, int)} with deletes on, 1,000 catalog entries, and {@code storage.redirect.disable} as given. */
+    static RegistryConfig config(DriverConfig driver, boolean redirectDisabled) {
+        RegistryConfig base = config(driver, true, 1000);
+        StorageConfig storage = base.storage();
+        return new RegistryConfig(base.version(), base.log(), base.http(),
+                new StorageConfig(storage.driver(), storage.deleteEnabled(), storage.uploadPurging(), storage.readOnly(),
+                        redirectDisabled),
+                base.catalog(), base.auth(), base.health(), base.notifications(), base.proxy());
+    }
+
+    /** Pushes {@code blob} to {@code repository} in one {@code POST ?digest=} and returns its digest; fails unless it was created. */
+    static String pushBlob(HttpClient http, String base, String repository, byte[] blob) throws Exception {
+        String digest = "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(blob));
+        HttpResponse<byte[]> created = http.send(HttpRequest.newBuilder(URI.create(base + "/v2/" + repository
+                        + "/blobs/uploads/?digest=" + digest)).POST(HttpRequest.BodyPublishers.ofByteArray(blob)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertEquals(201, created.statusCode(), new String(created.body(), StandardCharsets.UTF_8));
+        return digest;
     }
 
     static RegistryServer start(Path root) throws InterruptedException {
