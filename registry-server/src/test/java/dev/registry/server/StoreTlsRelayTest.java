@@ -73,14 +73,9 @@ class StoreTlsRelayTest {
     void withSkipVerifyPullsAreRelayedFromTheStoresSignedUrl() throws Exception {
         ObjectUrlRelayTest.SigningDriver driver = signingDriver();
         try (RegistryServer server = RegistryServer.start(config(true), driver)) {
-            String base = "http://127.0.0.1:" + server.port();
-            push(base);
-            storeRequests.set(0);
+            String base = withBlob(server);
             for (int i = 0; i < 2; i++) {
-                HttpResponse<byte[]> pulled = pull(base);
-                assertEquals(200, pulled.statusCode());
-                assertArrayEquals(BLOB, pulled.body());
-                assertEquals(digest, pulled.headers().firstValue("Docker-Content-Digest").orElseThrow());
+                assertWholeBlob(pull(base));
             }
             assertEquals(2, storeRequests.get(), "both pulls were fetched from the signed https URL");
             assertEquals(0, driver.readerOpens.get(), "the driver's reader was not used");
@@ -91,12 +86,7 @@ class StoreTlsRelayTest {
     void withoutSkipVerifyTheUnknownCertificateIsRefusedAndPullsComeThroughTheDriver() throws Exception {
         ObjectUrlRelayTest.SigningDriver driver = signingDriver();
         try (RegistryServer server = RegistryServer.start(config(false), driver)) {
-            String base = "http://127.0.0.1:" + server.port();
-            push(base);
-            storeRequests.set(0);
-            HttpResponse<byte[]> pulled = pull(base);
-            assertEquals(200, pulled.statusCode());
-            assertArrayEquals(BLOB, pulled.body());
+            assertWholeBlob(pull(withBlob(server)));
             assertEquals(0, storeRequests.get(), "no request reached the store past the refused handshake");
             assertEquals(1, driver.readerOpens.get(), "the pull came through the driver's reader");
         }
@@ -115,8 +105,20 @@ class StoreTlsRelayTest {
                 "", false, null, true, skipVerify, 5 * 1024 * 1024, 32L << 20, 10, 32L << 20, "STANDARD", false, "off"), true);
     }
 
-    private static void push(String base) throws Exception {
+    /** Pushes the blob through {@code server}, then forgets the store's requests so far; returns the server's base URL. */
+    private static String withBlob(RegistryServer server) throws Exception {
+        String base = "http://127.0.0.1:" + server.port();
         assertEquals(digest, TestServers.pushBlob(http, base, "tls/relay", BLOB));
+        storeRequests.set(0);
+        return base;
+    }
+
+    /** What a client checks of a blob pull: the status, the length, the digest header and every byte. */
+    private static void assertWholeBlob(HttpResponse<byte[]> pulled) {
+        assertEquals(200, pulled.statusCode());
+        assertEquals(String.valueOf(BLOB.length), pulled.headers().firstValue("Content-Length").orElseThrow());
+        assertEquals(digest, pulled.headers().firstValue("Docker-Content-Digest").orElseThrow());
+        assertArrayEquals(BLOB, pulled.body());
     }
 
     private static HttpResponse<byte[]> pull(String base) throws Exception {

@@ -57,9 +57,4 @@ public final class StoreTls {
     String poolKey(String origin) {
         return trustAnyCertificate ? origin + " (certificate not checked)" : origin;
     }
-
-    @Override
-    public String toString() {
-        return trustAnyCertificate ? "store TLS: any certificate" : "store TLS: verified";
-    }
 }
